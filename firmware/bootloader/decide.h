@@ -1,0 +1,60 @@
+/*
+ * The bootloader's decision, apart from the hardware (as MCUboot's bootutil):
+ * a pure function of which slots hold a valid image and what the journal
+ * says. The same C runs in the bootloader and in the host unit tests.
+ *
+ * The caller validates both slots (header, slot, vectors, SHA-256), scans the
+ * journal with their identities, calls ts_boot_decide(), appends plan.rec[]
+ * in order, then acts: RUN jumps, TRIAL starts the watchdog and jumps, HALT
+ * stays in the bootloader reporting. docs/bootloader.md has the table.
+ */
+#ifndef TWINSLOT_DECIDE_H
+#define TWINSLOT_DECIDE_H
+
+#include <stdint.h>
+
+#include "twinslot/journal.h"
+#include "twinslot/layout.h"
+
+#ifndef TS_MAX_ATTEMPTS
+#define TS_MAX_ATTEMPTS 3
+#endif
+
+enum ts_boot_action {
+	TS_BOOT_RUN,   /* jump to a confirmed image */
+	TS_BOOT_TRIAL, /* start the watchdog, jump to an unconfirmed image */
+	TS_BOOT_HALT,  /* nothing to boot: stay, report, wait for the host */
+};
+
+enum ts_boot_reason {
+	TS_WHY_CONFIRMED,     /* newest record: the slot is confirmed */
+	TS_WHY_PENDING,       /* newest record: a new image, first attempt */
+	TS_WHY_RETRY,         /* a trial continues: attempt n of N */
+	TS_WHY_NO_RECORD,     /* no live record: highest valid version, on trial */
+	TS_WHY_ROLLBACK,      /* trial failed N times: rolled back to the other */
+	TS_WHY_ROLLED_BACK,   /* newest record: the other slot was rolled back */
+	TS_WHY_ALL_FAILED,    /* the only candidates were rolled back */
+	TS_WHY_NOTHING_VALID, /* no slot holds a valid image */
+};
+
+struct ts_boot_input {
+	struct ts_slot_id ids[TS_SLOT_COUNT];  /* from full image validation */
+	const struct ts_journal_state *journal; /* scanned with ids */
+	uint8_t max_attempts;                  /* N, at least 1 */
+};
+
+struct ts_boot_plan {
+	enum ts_boot_action action;
+	enum ts_slot slot;           /* RUN/TRIAL: the slot to jump to */
+	enum ts_boot_reason reason;
+	uint8_t attempt;             /* TRIAL: this attempt's number */
+	uint8_t nrec;                /* records to append first, in order */
+	struct ts_record rec[2];     /* seq numbers already assigned */
+};
+
+void ts_boot_decide(const struct ts_boot_input *in, struct ts_boot_plan *plan);
+
+/* Short text for a reason, e.g. "confirmed". Never NULL. */
+const char *ts_boot_reason_str(enum ts_boot_reason r);
+
+#endif

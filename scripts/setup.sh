@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs every Debian package twinslot needs to build, test and run its demo.
+# Idempotent: silent when everything is present. Run as root or with sudo.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git
+  gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
+  clang libclang-rt-14-dev
+  libcmocka-dev libssl-dev
+  libunicorn-dev
+  qemu-system-arm
+  stm32flash
+  valgrind
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing Debian packages: ${missing[*]}"
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "setup: error: need root (or sudo) to install: ${missing[*]}" >&2
+    echo "setup: run: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+if ! { $SUDO apt-get update -qq && \
+       $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "setup: error: apt-get could not install: ${missing[*]}" >&2
+  rm -f "$log"; exit 1
+fi
+rm -f "$log"
+echo "setup: done"
