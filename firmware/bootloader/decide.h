@@ -6,11 +6,16 @@
  * The caller validates both slots (header, slot, vectors, SHA-256), scans the
  * journal with their identities, calls ts_boot_decide(), appends plan.rec[]
  * in order, then acts: RUN jumps, TRIAL starts the watchdog and jumps, HALT
- * stays in the bootloader reporting. docs/bootloader.md has the table.
+ * stays in the bootloader reporting. If appending fails (a flash fault), it
+ * calls again with journal_failed set: an attempt that cannot be counted is
+ * never started when a confirmed image is there to run instead (no endless
+ * trial loop); otherwise the candidate still runs under the watchdog.
+ * docs/bootloader.md has the table.
  */
 #ifndef TWINSLOT_DECIDE_H
 #define TWINSLOT_DECIDE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "twinslot/journal.h"
@@ -35,12 +40,15 @@ enum ts_boot_reason {
 	TS_WHY_ROLLED_BACK,   /* newest record: the other slot was rolled back */
 	TS_WHY_ALL_FAILED,    /* the only candidates were rolled back */
 	TS_WHY_NOTHING_VALID, /* no slot holds a valid image */
+	TS_WHY_JOURNAL_FAILED,/* the journal could not be written */
 };
 
 struct ts_boot_input {
 	struct ts_slot_id ids[TS_SLOT_COUNT];  /* from full image validation */
 	const struct ts_journal_state *journal; /* scanned with ids */
 	uint8_t max_attempts;                  /* N, at least 1 */
+	bool journal_failed;  /* appending the previous plan's records failed:
+	                         decide again without writing anything */
 };
 
 struct ts_boot_plan {
