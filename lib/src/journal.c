@@ -1,0 +1,140 @@
+/* Metadata journal: record encode/parse, scan, end search, compaction plan.
+ * Rules and layout: docs/format.md; the power-loss argument: docs/journal.md. */
+#include <string.h>
+
+#include "bytes.h"
+#include "twinslot/crc32.h"
+#include "twinslot/err.h"
+#include "twinslot/journal.h"
+
+#define OFF_MAGIC   0x00u
+#define OFF_SEQ     0x04u
+#define OFF_TYPE    0x08u
+#define OFF_SLOT    0x09u
+#define OFF_ATTEMPT 0x0Au
+#define OFF_RSVD    0x0Bu
+#define OFF_VERSION 0x0Cu
+#define OFF_HASH    0x10u
+#define OFF_CRC     0x1Cu
+
+void ts_record_encode(const struct ts_record *r, uint8_t out[TS_RECORD_SIZE])
+{
+	ts_put32(out + OFF_MAGIC, TS_JOURNAL_MAGIC);
+	ts_put32(out + OFF_SEQ, r->seq);
+	out[OFF_TYPE] = r->type;
+	out[OFF_SLOT] = r->slot;
+	out[OFF_ATTEMPT] = r->attempt;
+	out[OFF_RSVD] = 0;
+	ts_put32(out + OFF_VERSION, r->version);
+	memcpy(out + OFF_HASH, r->hash, TS_RECORD_HASH_LEN);
+	ts_put32(out + OFF_CRC, ts_crc32(0, out, OFF_CRC));
+}
+
+int ts_record_parse(const uint8_t in[TS_RECORD_SIZE], struct ts_record *r)
+{
+	if (ts_all_ff(in, TS_RECORD_SIZE))
+		return TS_ERR_BLANK;
+	if (ts_get32(in + OFF_MAGIC) != TS_JOURNAL_MAGIC)
+		return TS_ERR_MAGIC;
+	if (ts_get32(in + OFF_CRC) != ts_crc32(0, in, OFF_CRC))
+		return TS_ERR_CRC;
+
+	uint32_t seq = ts_get32(in + OFF_SEQ);
+	uint8_t type = in[OFF_TYPE], slot = in[OFF_SLOT], attempt = in[OFF_ATTEMPT];
+	if (seq == 0 || seq == 0xFFFFFFFFu || in[OFF_RSVD] != 0 ||
+	    type < TS_REC_PENDING || type > TS_REC_ROLLED_BACK ||
+	    slot >= TS_SLOT_COUNT ||
+	    (type == TS_REC_ATTEMPT) != (attempt != 0))
+		return TS_ERR_INVAL;
+
+	r->seq = seq;
+	r->type = type;
+	r->slot = slot;
+	r->attempt = attempt;
+	r->version = ts_get32(in + OFF_VERSION);
+	memcpy(r->hash, in + OFF_HASH, TS_RECORD_HASH_LEN);
+	return TS_OK;
+}
+
+bool ts_record_matches(const struct ts_record *r, const struct ts_slot_id *id)
+{
+	return id->present && r->version == id->version &&
+	       memcmp(r->hash, id->hash, TS_RECORD_HASH_LEN) == 0;
+}
+
+int ts_journal_scan(ts_journal_read_fn read, void *ctx, uint32_t nrec,
+		    const struct ts_slot_id *ids, struct ts_journal_state *st)
+{
+	uint8_t buf[TS_RECORD_SIZE];
+	bool seen_blank = false;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	for (uint32_t i = 0; i < nrec; i++) {
+		if ((err = read(ctx, i * TS_RECORD_SIZE, buf, TS_RECORD_SIZE)) != TS_OK)
+			return err;
+		struct ts_record r;
+		int perr = ts_record_parse(buf, &r);
+		if (perr == TS_ERR_BLANK) {
+			seen_blank = true;
+			continue;
+		}
+		st->dirty |= seen_blank;
+		st->free_index = i + 1;
+		if (perr != TS_OK) {
+			st->invalid++;
+			continue;
+		}
+		st->valid++;
+		if (r.seq > st->max_seq)
+			st->max_seq = r.seq;
+		if (ids && !ts_record_matches(&r, &ids[r.slot]))
+			continue; /* stale: about an image no longer in its slot */
+		/* Newest = highest seq; on a tie the later position wins. */
+		if (!st->has_slot[r.slot] || r.seq >= st->slot[r.slot].seq) {
+			st->has_slot[r.slot] = true;
+			st->slot[r.slot] = r;
+		}
+		if (!st->has_newest || r.seq >= st->newest.seq) {
+			st->has_newest = true;
+			st->newest = r;
+		}
+	}
+	return TS_OK;
+}
+
+int ts_journal_find_end(ts_journal_read_fn read, void *ctx, uint32_t nrec,
+			uint32_t *free_index)
+{
+	uint8_t buf[TS_RECORD_SIZE];
+	uint32_t lo = 0, hi = nrec;
+	int err;
+
+	/* Invariant: every position >= hi is blank, position lo-1 is not. */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2u;
+		if ((err = read(ctx, mid * TS_RECORD_SIZE, buf, TS_RECORD_SIZE)) != TS_OK)
+			return err;
+		if (ts_all_ff(buf, TS_RECORD_SIZE))
+			hi = mid;
+		else
+			lo = mid + 1u;
+	}
+	*free_index = lo;
+	return TS_OK;
+}
+
+int ts_journal_plan_compaction(const struct ts_journal_state *st,
+			       struct ts_record out[TS_SLOT_COUNT])
+{
+	int n = 0;
+	for (int s = 0; s < TS_SLOT_COUNT; s++)
+		if (st->has_slot[s])
+			out[n++] = st->slot[s];
+	if (n == 2 && out[0].seq > out[1].seq) {
+		struct ts_record t = out[0];
+		out[0] = out[1];
+		out[1] = t;
+	}
+	return n;
+}
