@@ -138,3 +138,21 @@ int ts_journal_plan_compaction(const struct ts_journal_state *st,
 	}
 	return n;
 }
+
+int ts_journal_plan_append(const struct ts_journal_state *st, uint32_t nrec,
+			   const struct ts_record *recs, uint8_t n,
+			   struct ts_journal_write *w)
+{
+	if (n < 1 || n > 2 || nrec < TS_JOURNAL_WRITE_MAX)
+		return TS_ERR_INVAL;
+	memset(w, 0, sizeof(*w));
+	if (!st->dirty && st->free_index + n <= nrec) {
+		w->index = st->free_index;
+	} else {
+		w->erase = true;
+		w->count = (uint8_t)ts_journal_plan_compaction(st, w->rec);
+	}
+	for (uint8_t i = 0; i < n; i++)
+		w->rec[w->count++] = recs[i];
+	return TS_OK;
+}

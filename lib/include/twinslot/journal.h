@@ -101,4 +101,26 @@ int ts_journal_find_end(ts_journal_read_fn read, void *ctx, uint32_t nrec,
 int ts_journal_plan_compaction(const struct ts_journal_state *st,
 			       struct ts_record out[TS_SLOT_COUNT]);
 
+/* How to append records: the one place that decides between appending at
+ * the free position and compacting (erase, rewrite, append). */
+#define TS_JOURNAL_WRITE_MAX (TS_SLOT_COUNT + 2)
+struct ts_journal_write {
+	bool erase;        /* erase the journal sector first */
+	uint32_t index;    /* program rec[0] at this position, rec[1] after... */
+	uint8_t count;
+	struct ts_record rec[TS_JOURNAL_WRITE_MAX];
+};
+
+/*
+ * Plan appending n (1..2) new records, whose seq the caller has set above
+ * st->max_seq. Appends at free_index when the sector is clean and has room;
+ * otherwise (full, or dirty) plans a compaction: erase, the records of
+ * ts_journal_plan_compaction(), then the new ones. Writers program the
+ * records in order, each one whole before the next. Returns TS_OK or
+ * TS_ERR_INVAL.
+ */
+int ts_journal_plan_append(const struct ts_journal_state *st, uint32_t nrec,
+			   const struct ts_record *recs, uint8_t n,
+			   struct ts_journal_write *w);
+
 #endif

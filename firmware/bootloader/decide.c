@@ -1,0 +1,157 @@
+/* The boot decision: a pure function of slot validity and the journal.
+ * docs/bootloader.md has the table this code implements row by row. */
+#include <string.h>
+
+#include "decide.h"
+
+struct ctx {
+	const struct ts_boot_input *in;
+	struct ts_boot_plan *plan;
+	uint32_t next_seq;
+};
+
+static void add_record(struct ctx *c, enum ts_rec_type type, enum ts_slot slot,
+		       uint8_t attempt)
+{
+	struct ts_record *r = &c->plan->rec[c->plan->nrec++];
+	const struct ts_slot_id *id = &c->in->ids[slot];
+
+	r->seq = c->next_seq++;
+	r->type = (uint8_t)type;
+	r->slot = (uint8_t)slot;
+	r->attempt = attempt;
+	r->version = id->version;
+	memcpy(r->hash, id->hash, TS_RECORD_HASH_LEN);
+}
+
+static void run(struct ctx *c, enum ts_slot slot, enum ts_boot_reason why)
+{
+	c->plan->action = TS_BOOT_RUN;
+	c->plan->slot = slot;
+	c->plan->reason = why;
+}
+
+static void trial(struct ctx *c, enum ts_slot slot, uint8_t attempt,
+		  enum ts_boot_reason why)
+{
+	add_record(c, TS_REC_ATTEMPT, slot, attempt);
+	c->plan->action = TS_BOOT_TRIAL;
+	c->plan->slot = slot;
+	c->plan->attempt = attempt;
+	c->plan->reason = why;
+}
+
+static void halt(struct ctx *c, enum ts_boot_reason why)
+{
+	c->plan->action = TS_BOOT_HALT;
+	c->plan->reason = why;
+}
+
+static bool newest_is(const struct ts_journal_state *j, enum ts_slot s,
+		      enum ts_rec_type type)
+{
+	return j->has_slot[s] && j->slot[s].type == type;
+}
+
+/* The slot we leave failed or was given up: go to the other one. */
+static void fall_back(struct ctx *c, enum ts_slot y, enum ts_boot_reason why)
+{
+	const struct ts_journal_state *j = c->in->journal;
+
+	if (!c->in->ids[y].present || newest_is(j, y, TS_REC_ROLLED_BACK))
+		halt(c, TS_WHY_ALL_FAILED);
+	else if (newest_is(j, y, TS_REC_CONFIRMED))
+		run(c, y, why);
+	else
+		trial(c, y, 1, why);
+}
+
+static void decide(struct ctx *c)
+{
+	const struct ts_boot_input *in = c->in;
+	const struct ts_journal_state *j = in->journal;
+	uint8_t max = in->max_attempts ? in->max_attempts : 1;
+
+	if (!in->ids[TS_SLOT_A].present && !in->ids[TS_SLOT_B].present) {
+		halt(c, TS_WHY_NOTHING_VALID);
+		return;
+	}
+	if (!j->has_newest) {
+		/* New board, erased or lost journal: highest valid version,
+		 * never trusted without a trial. */
+		enum ts_slot s = TS_SLOT_A;
+		if (!in->ids[TS_SLOT_A].present ||
+		    (in->ids[TS_SLOT_B].present &&
+		     in->ids[TS_SLOT_B].version > in->ids[TS_SLOT_A].version))
+			s = TS_SLOT_B;
+		trial(c, s, 1, TS_WHY_NO_RECORD);
+		return;
+	}
+
+	const struct ts_record *n = &j->newest;
+	enum ts_slot x = (enum ts_slot)n->slot;
+	switch (n->type) {
+	case TS_REC_CONFIRMED:
+		run(c, x, TS_WHY_CONFIRMED);
+		break;
+	case TS_REC_PENDING:
+		trial(c, x, 1, TS_WHY_PENDING);
+		break;
+	case TS_REC_ATTEMPT:
+		if (n->attempt < max) {
+			trial(c, x, (uint8_t)(n->attempt + 1), TS_WHY_RETRY);
+		} else {
+			add_record(c, TS_REC_ROLLED_BACK, x, 0);
+			fall_back(c, ts_slot_other(x), TS_WHY_ROLLBACK);
+		}
+		break;
+	default: /* TS_REC_ROLLED_BACK */
+		fall_back(c, ts_slot_other(x), TS_WHY_ROLLED_BACK);
+		break;
+	}
+}
+
+void ts_boot_decide(const struct ts_boot_input *in, struct ts_boot_plan *plan)
+{
+	struct ctx c = { in, plan, in->journal->max_seq + 1u };
+
+	memset(plan, 0, sizeof(*plan));
+	decide(&c);
+	if (!in->journal_failed)
+		return;
+
+	/* Nothing can be written: no attempt can be counted. Run a confirmed
+	 * image if there is one; otherwise the candidate, still under the
+	 * watchdog, rather than nothing at all. */
+	plan->nrec = 0;
+	plan->attempt = 0;
+	if (plan->action != TS_BOOT_TRIAL)
+		return;
+	plan->reason = TS_WHY_JOURNAL_FAILED;
+	const struct ts_journal_state *j = in->journal;
+	for (int s = 0; s < TS_SLOT_COUNT; s++) {
+		enum ts_slot o = ts_slot_other((enum ts_slot)s);
+		if (in->ids[s].present && newest_is(j, (enum ts_slot)s, TS_REC_CONFIRMED) &&
+		    !(newest_is(j, o, TS_REC_CONFIRMED) && j->slot[o].seq > j->slot[s].seq)) {
+			plan->action = TS_BOOT_RUN;
+			plan->slot = (enum ts_slot)s;
+			return;
+		}
+	}
+}
+
+const char *ts_boot_reason_str(enum ts_boot_reason r)
+{
+	switch (r) {
+	case TS_WHY_CONFIRMED: return "confirmed";
+	case TS_WHY_PENDING: return "new image";
+	case TS_WHY_RETRY: return "trial continues";
+	case TS_WHY_NO_RECORD: return "no journal record: highest valid version";
+	case TS_WHY_ROLLBACK: return "other slot failed its trial: rolled back";
+	case TS_WHY_ROLLED_BACK: return "other slot was rolled back";
+	case TS_WHY_ALL_FAILED: return "every valid image was rolled back";
+	case TS_WHY_NOTHING_VALID: return "no valid image";
+	case TS_WHY_JOURNAL_FAILED: return "journal write failed";
+	}
+	return "unknown";
+}
