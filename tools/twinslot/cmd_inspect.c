@@ -1,0 +1,241 @@
+/*
+ * twinslot inspect: show an image's header for people (or as one JSON object
+ * for scripts) and check the image against it: slot, size, vector table and
+ * the SHA-256 of the application bytes. Any problem: message on stderr,
+ * exit 1. A header that does not parse prints nothing on stdout.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "twinslot/err.h"
+#include "twinslot/image.h"
+#include "twinslot/sha256.h"
+#include "twinslot/version.h"
+
+static const char CMD[] = "inspect";
+
+static const char USAGE[] =
+	"usage: twinslot inspect IMAGE [--json]\n"
+	"\n"
+	"Prints the header of a twinslot image (magic, header version, CRC, slot,\n"
+	"load address, application size, version, product, SHA-256, signature) and\n"
+	"checks the image: slot and size, vector table, and the SHA-256 of the\n"
+	"application bytes against the header. --json prints one JSON object.\n"
+	"Exit codes: 0 image ok, 1 image refused or unreadable, 2 usage error.\n";
+
+struct report {
+	const char *file;
+	size_t file_size;
+	struct ts_image_header h;
+	bool slot_ok;
+	enum ts_slot slot;
+	bool app_complete;    /* the file holds app_size bytes after the header */
+	bool vectors_known, vectors_ok;
+	uint32_t sp, reset;
+	bool hash_ok;
+	char actual[2 * TS_SHA256_LEN + 1];
+};
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", stdout);
+		else if (*p == '\t')
+			fputs("\\t", stdout);
+		else if (*p < 0x20 || *p == 0x7F)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static const char *sig_name(uint16_t t)
+{
+	return t == TS_SIG_ECDSA_P256 ? "ecdsa-p256" : "none";
+}
+
+static void print_json(const struct report *r)
+{
+	const struct ts_image_header *h = &r->h;
+	char ver[TS_VERSION_STR_MAX], hex[2 * TS_SHA256_LEN + 1];
+	ts_version_format(h->version, ver);
+	ts_hex(h->app_sha256, TS_SHA256_LEN, hex);
+
+	fputs("{\"file\":", stdout);
+	json_string(r->file);
+	printf(",\"file_size\":%zu,\"magic_ok\":true,\"header_crc_ok\":true,"
+	       "\"hdr_version\":%u,\"hdr_size\":%u,", r->file_size,
+	       h->hdr_version, h->hdr_size);
+	if (r->slot_ok)
+		printf("\"slot\":\"%c\",", ts_slot_name(r->slot));
+	else
+		fputs("\"slot\":null,", stdout);
+	printf("\"load_addr\":%u,\"app_size\":%u,\"version\":\"%s\","
+	       "\"version_packed\":%u,\"product_id\":%u,\"flags\":%u,"
+	       "\"sha256\":\"%s\",\"sig_type\":\"%s\",\"sig_len\":%u,",
+	       h->load_addr, h->app_size, ver, h->version, h->product_id,
+	       h->flags, hex, sig_name(h->sig_type), h->sig_len);
+	if (r->vectors_known)
+		printf("\"initial_sp\":%u,\"reset_handler\":%u,", r->sp, r->reset);
+	else
+		fputs("\"initial_sp\":null,\"reset_handler\":null,", stdout);
+	printf("\"vectors_ok\":%s,\"hash_ok\":%s,\"ok\":%s}\n",
+	       r->vectors_ok ? "true" : "false", r->hash_ok ? "true" : "false",
+	       r->slot_ok && r->vectors_ok && r->hash_ok ? "true" : "false");
+}
+
+static void print_text(const struct report *r)
+{
+	const struct ts_image_header *h = &r->h;
+	char ver[TS_VERSION_STR_MAX], hex[2 * TS_SHA256_LEN + 1];
+	ts_version_format(h->version, ver);
+	ts_hex(h->app_sha256, TS_SHA256_LEN, hex);
+
+	printf("file: %s (%zu bytes)\n", r->file, r->file_size);
+	printf("magic: ok\n");
+	printf("header: version %u, %u bytes, CRC ok\n", h->hdr_version, h->hdr_size);
+	if (r->slot_ok)
+		printf("slot: %c\n", ts_slot_name(r->slot));
+	else
+		printf("slot: none (refused)\n");
+	printf("load address: 0x%08x\n", h->load_addr);
+	printf("app size: %u bytes\n", h->app_size);
+	printf("version: %s\n", ver);
+	printf("product: 0x%08x\n", h->product_id);
+	printf("flags: 0x%08x\n", h->flags);
+	printf("sha256: %s\n", hex);
+	if (r->hash_ok)
+		printf("sha256 check: ok\n");
+	else if (r->app_complete)
+		printf("sha256 check: MISMATCH (application bytes hash to %s)\n", r->actual);
+	else
+		printf("sha256 check: not possible (application truncated)\n");
+	if (r->vectors_known)
+		printf("vectors: %s (initial SP 0x%08x, reset handler 0x%08x)\n",
+		       r->vectors_ok ? "ok" : "IMPLAUSIBLE", r->sp, r->reset);
+	else
+		printf("vectors: not available\n");
+	if (h->sig_type == TS_SIG_ECDSA_P256)
+		printf("signature: ecdsa-p256 (%u bytes, not verified here)\n", h->sig_len);
+	else
+		printf("signature: none\n");
+}
+
+int ts_cmd_inspect(int argc, char **argv)
+{
+	const char *file = NULL;
+	bool json = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(USAGE, stdout);
+			return TS_EXIT_OK;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			ts_cli_err(CMD, "unknown option \"%s\" (see twinslot inspect --help)",
+				   argv[i]);
+			return TS_EXIT_USAGE;
+		} else if (file) {
+			ts_cli_err(CMD, "one IMAGE at a time (got \"%s\" and \"%s\")",
+				   file, argv[i]);
+			return TS_EXIT_USAGE;
+		} else {
+			file = argv[i];
+		}
+	}
+	if (!file) {
+		ts_cli_err(CMD, "needs an IMAGE (see twinslot inspect --help)");
+		return TS_EXIT_USAGE;
+	}
+
+	char msg[512];
+	uint8_t *data;
+	size_t len;
+	if (ts_read_file(file, &data, &len, msg, sizeof(msg)) != TS_OK) {
+		ts_cli_err(CMD, "%s: %s", file, msg);
+		return TS_EXIT_REFUSED;
+	}
+	int rc = TS_EXIT_REFUSED;
+	struct report r;
+	memset(&r, 0, sizeof(r));
+	r.file = file;
+	r.file_size = len;
+	if (len < TS_IMAGE_HDR_SIZE) {
+		ts_cli_err(CMD, "%s: too short for an image: %zu bytes, the header "
+			   "alone is %u", file, len, TS_IMAGE_HDR_SIZE);
+		goto out;
+	}
+	int err = ts_image_header_parse(data, &r.h);
+	if (err != TS_OK) {
+		ts_cli_err(CMD, "%s: %s", file, ts_header_problem(err));
+		goto out;
+	}
+
+	/* The header parsed: report everything, then the problems. */
+	const struct ts_image_header *h = &r.h;
+	size_t avail = len - TS_IMAGE_HDR_SIZE;
+	const uint8_t *app = data + TS_IMAGE_HDR_SIZE;
+	err = ts_image_header_slot(h, &r.slot);
+	r.slot_ok = err == TS_OK;
+	r.app_complete = avail >= h->app_size;
+	if (h->app_size >= 8u && avail >= 8u) {
+		r.vectors_known = true;
+		r.sp = ts_le32(app);
+		r.reset = ts_le32(app + 4);
+		r.vectors_ok = ts_image_check_vectors(h, r.sp, r.reset) == TS_OK;
+	}
+	if (r.app_complete) {
+		uint8_t digest[TS_SHA256_LEN];
+		ts_sha256(app, h->app_size, digest);
+		ts_hex(digest, TS_SHA256_LEN, r.actual);
+		r.hash_ok = memcmp(digest, h->app_sha256, TS_SHA256_LEN) == 0;
+	}
+	if (json)
+		print_json(&r);
+	else
+		print_text(&r);
+	fflush(stdout);
+
+	if (err == TS_ERR_ADDR)
+		ts_cli_err(CMD, "%s: load address 0x%08x is no slot's (slot A: "
+			   "0x%08x, slot B: 0x%08x)", file, h->load_addr,
+			   TS_SLOT_A_ADDR + TS_IMAGE_HDR_SIZE,
+			   TS_SLOT_B_ADDR + TS_IMAGE_HDR_SIZE);
+	else if (err != TS_OK)
+		ts_cli_err(CMD, "%s: application size %u is out of range (1..%u)",
+			   file, h->app_size, TS_IMAGE_MAX_APP);
+	if (!r.app_complete)
+		ts_cli_err(CMD, "%s: truncated: the header says %u application bytes, "
+			   "the file has %zu after the header", file, h->app_size, avail);
+	else if (!r.hash_ok) {
+		char want[2 * TS_SHA256_LEN + 1];
+		ts_hex(h->app_sha256, TS_SHA256_LEN, want);
+		ts_cli_err(CMD, "%s: sha256 mismatch: the header says %s, the %u "
+			   "application bytes hash to %s: the image is corrupted",
+			   file, want, h->app_size, r.actual);
+	}
+	if (r.vectors_known && !r.vectors_ok) {
+		ts_explain_vectors(h, r.sp, r.reset, msg, sizeof(msg));
+		ts_cli_err(CMD, "%s: %s", file, msg);
+	} else if (!r.vectors_known) {
+		ts_cli_err(CMD, "%s: no vector table: the application is shorter "
+			   "than 8 bytes", file);
+	}
+	if (r.app_complete && avail > h->app_size)
+		fprintf(stderr, "twinslot inspect: %s: note: %zu bytes after the "
+			"application are not part of the image\n", file,
+			avail - h->app_size);
+	if (r.slot_ok && r.vectors_ok && r.hash_ok)
+		rc = TS_EXIT_OK;
+out:
+	free(data);
+	return rc;
+}

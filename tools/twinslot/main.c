@@ -1,0 +1,53 @@
+/*
+ * twinslot: the developer's and CI's command-line tool. main() only picks the
+ * subcommand; each lives in its own cmd_*.c (see cli.h for the conventions).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char USAGE[] =
+	"usage: twinslot COMMAND [OPTIONS]\n"
+	"\n"
+	"Commands:\n"
+	"  pack      make slot images (header + application) from linked ELF or BIN\n"
+	"  inspect   show and check an image's header and hash (--json for scripts)\n"
+	"  compose   build a full 1 MB flash image: bootloader, slots, journal\n"
+	"  help      this text; 'twinslot COMMAND --help' for a command's options\n"
+	"\n"
+	"Exit codes:\n"
+	"  0  success\n"
+	"  1  an input was refused (invalid, unreadable, failed a check); no\n"
+	"     output file was written\n"
+	"  2  usage error (unknown command or option, missing argument)\n"
+	"\n"
+	"Documentation: docs/tools.md\n";
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} COMMANDS[] = {
+	{ "pack", ts_cmd_pack },
+	{ "inspect", ts_cmd_inspect },
+	{ "compose", ts_cmd_compose },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(USAGE, stderr);
+		return TS_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "-h") == 0) {
+		fputs(USAGE, stdout);
+		return TS_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(COMMANDS) / sizeof(COMMANDS[0]); i++)
+		if (strcmp(cmd, COMMANDS[i].name) == 0)
+			return COMMANDS[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "twinslot: unknown command \"%s\" (try twinslot help)\n", cmd);
+	return TS_EXIT_USAGE;
+}
