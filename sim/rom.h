@@ -50,7 +50,7 @@
 #define SIM_ROM_PID  0x0413
 #define SIM_ROM_STARTUP_NS 85000000ull /* AN2606: ~85 ms F4 start-up (scaled) */
 /* The ROM itself uses the start of SRAM; Write Memory below this is NACKed. */
-#define SIM_ROM_RAM_RESERVED 0x2000u
+#define SIM_ROM_RAM_RESERVED 0x3000u /* AN2606: 12 KB from 0x20000000 */
 
 struct sim_rom {
 	/* set by sim_rom_init, may be changed between calls */
@@ -80,6 +80,7 @@ struct sim_rom {
 	uint64_t out_due[512];   /* time each out byte becomes due */
 	size_t out_head, out_len;
 	uint64_t busy_until_ns;  /* last scheduled output time */
+	int after;               /* flag to raise once out drains */
 };
 
 /* Attach to the flash (and optional SRAM), then sim_rom_reset(r, 0). */

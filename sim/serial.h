@@ -56,6 +56,7 @@ struct sim_serial_queue {
 	uint8_t b[SIM_SERIAL_QSIZE];
 	size_t head, len;
 	uint64_t next_ns; /* paced: when the head byte is due */
+	uint64_t last_ns; /* paced: when the last byte taken out was due */
 };
 
 struct sim_serial {
