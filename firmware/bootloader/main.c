@@ -1,0 +1,221 @@
+/*
+ * The twinslot bootloader (flash sector 0). At every reset: validate both
+ * slots, scan the journal, decide (decide.c), append the decision's records,
+ * print one console line, show an LED code, and hand over to the chosen
+ * slot (under the watchdog for a trial) or stay halted. docs/bootloader.md
+ * documents every console line and LED code this file produces.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "decide.h"
+#include "iwdg.h"
+#include "journal_write.h"
+#include "leds.h"
+#include "stm32f407.h"
+#include "twinslot/err.h"
+#include "twinslot/image.h"
+#include "twinslot/journal.h"
+#include "uart.h"
+
+#ifndef TS_IWDG_RELOAD
+#define TS_IWDG_RELOAD 2000u /* /64 at 32 kHz: 2 ms per count, about 4 s */
+#endif
+#ifndef TS_LED_CODE_MS
+#define TS_LED_CODE_MS 100u  /* how long the boot LED code shows before the jump */
+#endif
+
+#define PREFIX "twinslot-boot: "
+
+/* The LED code of a boot outcome (table in docs/bootloader.md). */
+static uint32_t led_code(const struct ts_boot_plan *p, bool journal_failed)
+{
+	uint32_t m;
+	if (p->action == TS_BOOT_HALT)
+		m = p->reason == TS_WHY_NOTHING_VALID ? TS_LED_RED
+						       : TS_LED_RED | TS_LED_ORANGE;
+	else if (p->reason == TS_WHY_ROLLBACK || p->reason == TS_WHY_ROLLED_BACK)
+		m = TS_LED_GREEN | TS_LED_RED;
+	else if (p->action == TS_BOOT_TRIAL)
+		m = TS_LED_ORANGE;
+	else
+		m = TS_LED_GREEN;
+	return journal_failed ? m | TS_LED_BLUE : m;
+}
+
+static void put_slot_state(enum ts_slot s, int verr, const struct ts_slot_id *id)
+{
+	ts_console_puts("slot ");
+	ts_console_putc(ts_slot_name(s));
+	ts_console_puts(" (");
+	if (verr == TS_OK) {
+		ts_console_putc('v');
+		ts_console_putversion(id->version);
+	} else {
+		ts_console_puts(verr == TS_ERR_BLANK ? "empty" : ts_strerror(verr));
+	}
+	ts_console_putc(')');
+}
+
+/* The reason, and the journal error when appending failed. */
+static void put_reason(const struct ts_boot_plan *p, int jerr)
+{
+	ts_console_puts(ts_boot_reason_str(p->reason));
+	if (jerr) {
+		ts_console_puts(p->reason == TS_WHY_JOURNAL_FAILED ? ": " :
+								 "; journal write failed: ");
+		ts_console_puts(ts_strerror(jerr));
+	}
+}
+
+/* The one line of this boot (forms: docs/bootloader.md). */
+static void report(const struct ts_boot_plan *p, const struct ts_slot_id ids[],
+		   const int verr[], int jerr)
+{
+	ts_console_puts(PREFIX);
+	if (p->action == TS_BOOT_HALT) {
+		ts_console_puts("no bootable image (");
+		put_reason(p, jerr);
+		ts_console_puts("): ");
+		put_slot_state(TS_SLOT_A, verr[TS_SLOT_A], &ids[TS_SLOT_A]);
+		ts_console_puts(", ");
+		put_slot_state(TS_SLOT_B, verr[TS_SLOT_B], &ids[TS_SLOT_B]);
+		ts_console_puts(": waiting for the host");
+	} else {
+		enum ts_slot other = ts_slot_other(p->slot);
+		ts_console_puts("slot ");
+		ts_console_putc(ts_slot_name(p->slot));
+		ts_console_puts(" v");
+		ts_console_putversion(ids[p->slot].version);
+		if (p->action == TS_BOOT_TRIAL)
+			ts_console_puts(" trial");
+		if (p->action == TS_BOOT_TRIAL && p->attempt > 0) {
+			ts_console_putc(' ');
+			ts_console_putu(p->attempt);
+			ts_console_putc('/');
+			ts_console_putu(TS_MAX_ATTEMPTS);
+		}
+		ts_console_puts(" (");
+		put_reason(p, jerr);
+		if (verr[other] != TS_OK && verr[other] != TS_ERR_BLANK) {
+			ts_console_puts("; slot ");
+			ts_console_putc(ts_slot_name(other));
+			ts_console_puts(": ");
+			ts_console_puts(ts_strerror(verr[other]));
+		}
+		ts_console_putc(')');
+	}
+	ts_console_putc('\n');
+	ts_console_flush();
+}
+
+/*
+ * Hand over to the application at slot base + 512 (RM0090 / PM0214):
+ * interrupts masked while the state is reset; SysTick off and its pending
+ * bit cleared; every NVIC interrupt disabled and unpended; the console USART,
+ * its GPIO port and GPIOD reset and their clocks gated again; VTOR at the
+ * application's vector table; MSP from its word 0; PRIMASK cleared again (the
+ * reset state an application expects); branch to its reset handler (word 1).
+ */
+static __attribute__((noreturn)) void jump_to(enum ts_slot s)
+{
+	uint32_t vt = ts_slot_addr(s) + TS_IMAGE_HDR_SIZE;
+	const volatile uint32_t *v = (const volatile uint32_t *)(uintptr_t)vt;
+
+	cpu_irq_disable();
+	REG32(SYST_CSR) = 0;
+	REG32(SYST_CVR) = 0;
+	REG32(SCB_ICSR) = SCB_ICSR_PENDSTCLR;
+	for (uint32_t i = 0; i < NVIC_WORDS; i++) {
+		REG32(NVIC_ICER(i)) = 0xFFFFFFFFu;
+		REG32(NVIC_ICPR(i)) = 0xFFFFFFFFu;
+	}
+	ts_console_deinit();
+	ts_leds_deinit();
+	REG32(SCB_VTOR) = vt;
+	cpu_dsb();
+	cpu_isb();
+	uint32_t sp = v[0], entry = v[1];
+	__asm volatile(
+		"msr msp, %0\n\t"
+		"cpsie i\n\t"
+		"bx %1\n\t"
+		: : "r"(sp), "r"(entry) : "memory");
+	__builtin_unreachable();
+}
+
+static __attribute__((noreturn)) void halt(uint32_t leds)
+{
+	for (;;) {
+		ts_leds_set(leds);
+		ts_delay_ms(250);
+		ts_iwdg_feed(); /* when a trial left it running: stay, don't reset */
+		ts_leds_set(0);
+		ts_delay_ms(250);
+		ts_iwdg_feed();
+	}
+}
+
+void HardFault_Handler(void);
+void HardFault_Handler(void)
+{
+	/* All four LEDs solid; the watchdog, if running, resets the board. */
+	ts_leds_set(TS_LED_GREEN | TS_LED_ORANGE | TS_LED_RED | TS_LED_BLUE);
+	for (;;)
+		;
+}
+
+int main(void)
+{
+	struct ts_boot_input in;
+	struct ts_journal_state st;
+	struct ts_boot_plan plan;
+	int verr[TS_SLOT_COUNT];
+
+	ts_iwdg_feed();
+	ts_leds_init();
+	ts_console_init();
+
+	memset(&in, 0, sizeof(in));
+	for (int s = 0; s < TS_SLOT_COUNT; s++) {
+		struct ts_image_header h;
+		verr[s] = ts_image_validate((const uint8_t *)(uintptr_t)ts_slot_addr((enum ts_slot)s),
+					    TS_SLOT_SIZE, (enum ts_slot)s, &h, ts_iwdg_feed);
+		if (verr[s] == TS_OK) {
+			in.ids[s].present = true;
+			in.ids[s].version = h.version;
+			memcpy(in.ids[s].hash, h.app_sha256, TS_RECORD_HASH_LEN);
+		}
+	}
+
+	/* A memory-mapped read cannot fail; a failed scan leaves an empty state. */
+	if (ts_journal_scan(ts_journal_read_mapped, NULL, TS_JOURNAL_RECORDS,
+			    in.ids, &st) != TS_OK)
+		memset(&st, 0, sizeof(st));
+	in.journal = &st;
+	in.max_attempts = TS_MAX_ATTEMPTS;
+	ts_boot_decide(&in, &plan);
+
+	int jerr = TS_OK;
+	if (plan.nrec > 0) {
+		jerr = ts_journal_append(&st, plan.rec, plan.nrec);
+		if (jerr != TS_OK) {
+			in.journal_failed = true;
+			ts_boot_decide(&in, &plan);
+		}
+	}
+
+	report(&plan, in.ids, verr, jerr);
+	uint32_t leds = led_code(&plan, jerr != TS_OK);
+	if (plan.action == TS_BOOT_HALT)
+		halt(leds);
+
+	ts_leds_set(leds);
+	ts_delay_ms(TS_LED_CODE_MS);
+	if (plan.action == TS_BOOT_TRIAL)
+		ts_iwdg_start(TS_IWDG_RELOAD);
+	else
+		ts_iwdg_feed();
+	jump_to(plan.slot);
+}
