@@ -9,7 +9,11 @@
 
 extern uint32_t __data_load[], __data_start[], __data_end[];
 
+#ifdef VARIANT2
+volatile uint32_t counter = 0x9ABCDEF0u; /* .data: a different release */
+#else
 volatile uint32_t counter = 0x12345678u; /* .data */
+#endif
 
 #ifdef BIG_IMAGE
 /* More than a slot's 392704 application bytes. */

@@ -71,8 +71,8 @@ static int load_app(struct slot_job *j, uint8_t **app, uint32_t *size, uint32_t 
 	}
 	if (j->addr_opt) {
 		if (!ts_parse_u32(j->addr_opt, addr)) {
-			ts_cli_err(CMD, "%s \"%s\": expected an address such as 0x%08x",
-				   opt_addr(j->slot), j->addr_opt,
+			ts_cli_err(CMD, "%s: %s \"%s\": expected an address such as 0x%08x",
+				   j->file, opt_addr(j->slot), j->addr_opt,
 				   ts_slot_addr(j->slot) + TS_IMAGE_HDR_SIZE);
 			free(raw);
 			return TS_EXIT_REFUSED;
