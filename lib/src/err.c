@@ -27,6 +27,8 @@ const char *ts_strerror(int err)
 	case TS_ERR_BUFSIZE: return "buffer too small";
 	case TS_ERR_UNSUPPORTED: return "not supported";
 	case TS_ERR_STATE: return "not possible in this state";
+	case TS_ERR_DENIED: return "refused by the server (access denied or bad signature)";
+	case TS_ERR_REMOTE: return "the server reported an error";
 	}
 	return "unknown error";
 }

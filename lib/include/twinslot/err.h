@@ -32,6 +32,8 @@ enum ts_err {
 	TS_ERR_BUFSIZE = -20,     /* buffer too small */
 	TS_ERR_UNSUPPORTED = -21, /* not supported */
 	TS_ERR_STATE = -22,       /* operation not valid in this state */
+	TS_ERR_DENIED = -23,      /* refused by a server: access denied, bad signature */
+	TS_ERR_REMOTE = -24,      /* a server reported an error */
 };
 
 /* Short description of an error code, e.g. "CRC mismatch". Never NULL. */
