@@ -1,4 +1,5 @@
 /* The board's JSON-lines event log (see events.h). */
+#define _DEFAULT_SOURCE
 #include "events.h"
 
 #include <stdarg.h>

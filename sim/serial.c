@@ -1,6 +1,5 @@
 /* The board's serial endpoint: pty + optional TCP (see serial.h). */
-#define _DEFAULT_SOURCE
-#define _XOPEN_SOURCE 600
+#define _GNU_SOURCE
 #include "serial.h"
 
 #include <errno.h>
