@@ -35,12 +35,10 @@ static uint32_t led_code(const struct ts_boot_plan *p, bool journal_failed)
 	if (p->action == TS_BOOT_HALT)
 		m = p->reason == TS_WHY_NOTHING_VALID ? TS_LED_RED
 						       : TS_LED_RED | TS_LED_ORANGE;
-	else if (p->reason == TS_WHY_ROLLBACK || p->reason == TS_WHY_ROLLED_BACK)
-		m = TS_LED_GREEN | TS_LED_RED;
-	else if (p->action == TS_BOOT_TRIAL)
-		m = TS_LED_ORANGE;
 	else
-		m = TS_LED_GREEN;
+		m = p->action == TS_BOOT_TRIAL ? TS_LED_ORANGE : TS_LED_GREEN;
+	if (p->reason == TS_WHY_ROLLBACK || p->reason == TS_WHY_ROLLED_BACK)
+		m |= TS_LED_RED;
 	return journal_failed ? m | TS_LED_BLUE : m;
 }
 

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "stm32f407.h"
+
 #ifndef TS_VECTOR_IRQS
 #define TS_VECTOR_IRQS 82
 #endif
@@ -54,7 +56,7 @@ void Reset_Handler(void)
 {
 	/* VTOR at our own table (PM0214 4.4.4): the bootloader already did this
 	 * for an application, but a debugger may start the program directly. */
-	*(volatile uint32_t *)0xE000ED08u = (uint32_t)(uintptr_t)ts_vectors;
+	REG32(SCB_VTOR) = (uint32_t)(uintptr_t)ts_vectors;
 	memcpy(_sdata, _sidata, (size_t)((uintptr_t)_edata - (uintptr_t)_sdata));
 	memset(_sbss, 0, (size_t)((uintptr_t)_ebss - (uintptr_t)_sbss));
 	main();

@@ -22,7 +22,6 @@
 #define RCC_AHB1ENR       (RCC_BASE + 0x30u) /* 7.3.10 */
 #define RCC_APB1ENR       (RCC_BASE + 0x40u) /* 7.3.13 */
 #define RCC_APB2ENR       (RCC_BASE + 0x44u) /* 7.3.14 */
-#define RCC_CSR           (RCC_BASE + 0x74u) /* 7.3.21 */
 
 #define RCC_AHB1_GPIOA    (1u << 0)  /* GPIOAEN / GPIOARST */
 #define RCC_AHB1_GPIOB    (1u << 1)  /* GPIOBEN / GPIOBRST */
@@ -30,20 +29,12 @@
 #define RCC_APB1_USART3   (1u << 18) /* USART3EN / USART3RST */
 #define RCC_APB2_USART1   (1u << 4)  /* USART1EN / USART1RST */
 
-#define RCC_CSR_RMVF      (1u << 24) /* remove reset flags */
-#define RCC_CSR_PINRSTF   (1u << 26)
-#define RCC_CSR_PORRSTF   (1u << 27)
-#define RCC_CSR_SFTRSTF   (1u << 28)
-#define RCC_CSR_IWDGRSTF  (1u << 29)
-
 /* ---- GPIO: RM0090 section 8.4, bases from table 1 ---- */
 #define GPIOA_BASE        0x40020000u
 #define GPIOB_BASE        0x40020400u
 #define GPIOD_BASE        0x40020C00u
 #define GPIO_MODER(b)     ((b) + 0x00u) /* 8.4.1: 2 bits/pin, 01 out, 10 AF */
-#define GPIO_OSPEEDR(b)   ((b) + 0x08u) /* 8.4.3 */
 #define GPIO_PUPDR(b)     ((b) + 0x0Cu) /* 8.4.4: 01 pull-up */
-#define GPIO_ODR(b)       ((b) + 0x14u) /* 8.4.6 */
 #define GPIO_BSRR(b)      ((b) + 0x18u) /* 8.4.7: low half set, high reset */
 #define GPIO_AFRH(b)      ((b) + 0x24u) /* 8.4.10: pins 8..15, 4 bits each */
 #define GPIO_MODE_OUT     1u
@@ -59,7 +50,6 @@
 #define USART_CR1(b)      ((b) + 0x0Cu) /* 30.6.4 */
 #define USART_SR_TC       (1u << 6)
 #define USART_SR_TXE      (1u << 7)
-#define USART_CR1_RE      (1u << 2)
 #define USART_CR1_TE      (1u << 3)
 #define USART_CR1_UE      (1u << 13)
 /* 115200 baud from a 16 MHz kernel clock, OVER8 = 0 (30.3.4):
@@ -87,9 +77,7 @@
 #define FLASH_CR_PG       (1u << 0)
 #define FLASH_CR_SER      (1u << 1)
 #define FLASH_CR_SNB_POS  3u                     /* SNB[3:0] at bits 6:3 */
-#define FLASH_CR_SNB_MASK (0xFu << FLASH_CR_SNB_POS)
 #define FLASH_CR_PSIZE_X32 (2u << 8)             /* PSIZE[1:0] = 10: x32 */
-#define FLASH_CR_PSIZE_MASK (3u << 8)
 #define FLASH_CR_STRT     (1u << 16)
 #define FLASH_CR_LOCK     (1u << 31)
 
@@ -108,7 +96,6 @@
 
 /* ---- Cortex-M4 core: PM0214 section 4 ---- */
 #define SYST_CSR          0xE000E010u /* 4.5.1 SysTick control and status */
-#define SYST_RVR          0xE000E014u /* 4.5.2 */
 #define SYST_CVR          0xE000E018u /* 4.5.3 */
 #define NVIC_ICER(n)      (0xE000E180u + 4u * (n)) /* 4.3.3 */
 #define NVIC_ICPR(n)      (0xE000E280u + 4u * (n)) /* 4.3.5 */
