@@ -22,13 +22,19 @@
  * Details and sources: docs/virtual-board.md, "ROM bootloader".
  *
  * Side effects the board must carry out (flags, checked after each call):
- *   go_pending        Go was accepted: start the CPU at go_addr (with the
+ *   go_pending        Go was accepted and its ACK has been taken by
+ *                     sim_rom_tx: start the CPU at go_addr (with the
  *                     vector table there: MSP = [go_addr], PC = [go_addr+4],
  *                     as the real ROM does). The ROM then ignores input.
- *   reset_pending     an option-byte command finished: the chip resets (the
- *                     board does a system reset; BOOT0 still high re-enters
- *                     the ROM via sim_rom_reset).
+ *   reset_pending     an option-byte command (Write Protect/Unprotect,
+ *                     Readout Protect/Unprotect) finished and its last ACK
+ *                     has been taken: the chip resets (the board does a
+ *                     system reset; BOOT0 still high re-enters the ROM via
+ *                     sim_rom_reset).
  * The caller clears them (or calls sim_rom_reset).
+ * After a power cut during a flash operation (flash->unpowered) the ROM is
+ * silent until sim_rom_reset. With RDP level 2 it never answers (no system
+ * memory boot at level 2).
  *
  * Memory: flash through sim_flash; SRAM through the caller's buffer (sram,
  * sram_size bytes at TS_SRAM_BASE); option bytes at 0x1FFFC000 (read only,
