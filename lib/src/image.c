@@ -116,9 +116,11 @@ int ts_image_check_vectors(const struct ts_image_header *h, uint32_t initial_sp,
 		return TS_ERR_VECTOR;
 	if ((reset_handler & 1u) == 0)
 		return TS_ERR_VECTOR;
+	/* The handler lies after the vector table's first two words. Compare
+	 * offsets, not addresses, so nothing wraps around 2^32. */
 	uint32_t entry = reset_handler & ~1u;
-	/* The handler lies after the vector table's first two words. */
-	if (entry < h->load_addr + 8u || entry >= h->load_addr + h->app_size)
+	if (entry < h->load_addr || entry - h->load_addr < 8u ||
+	    entry - h->load_addr >= h->app_size)
 		return TS_ERR_VECTOR;
 	return TS_OK;
 }

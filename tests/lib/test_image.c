@@ -321,6 +321,16 @@ static void vector_table_rules(void **state)
 	for (size_t i = 0; i < sizeof(pc_bad) / sizeof(pc_bad[0]); i++)
 		if (ts_image_check_vectors(&h, 0x20020000u, pc_bad[i]) != TS_ERR_VECTOR)
 			fail_msg("reset handler 0x%08X accepted", pc_bad[i]);
+
+	/* A header nobody passed through ts_image_header_slot: the address
+	 * arithmetic must not wrap around 2^32 and accept a handler outside. */
+	h.load_addr = 0xFFFFFFFCu;
+	h.app_size = 0x100;
+	assert_int_equal(ts_image_check_vectors(&h, 0x20020000u, 0x00000011u), TS_ERR_VECTOR);
+	assert_int_equal(ts_image_check_vectors(&h, 0x20020000u, 0xFFFFFFFDu), TS_ERR_VECTOR);
+	h.load_addr = 0xFFFFFF00u;
+	assert_int_equal(ts_image_check_vectors(&h, 0x20020000u, 0xFFFFFF09u), TS_OK);
+	assert_int_equal(ts_image_check_vectors(&h, 0x20020000u, 0x00000001u), TS_ERR_VECTOR);
 }
 
 /* A synthetic slot image in memory: header + vector table + code bytes. */
