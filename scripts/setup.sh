@@ -8,6 +8,8 @@ PACKAGES=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   clang libclang-rt-14-dev
   libcmocka-dev libssl-dev
+  libcurl4-openssl-dev libcjson-dev
+  nodejs
   libunicorn-dev
   qemu-system-arm
   stm32flash
@@ -20,7 +22,22 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# npm comes with Debian's nodejs as a separate package, and inside NodeSource's.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+# The local S3 server for the cloud tests and the demo, pinned by
+# scripts/s3rver/package-lock.json. Quiet, and skipped when already in place.
+s3rver_deps() {
+  local d; d="$(cd "$(dirname "$0")" && pwd)/s3rver"
+  if [ ! -f "$d/node_modules/.package-lock.json" ] ||
+     [ "$d/package-lock.json" -nt "$d/node_modules/.package-lock.json" ]; then
+    echo "setup: installing the local S3 server (npm ci in scripts/s3rver)"
+    (cd "$d" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+      { echo "setup: error: npm ci failed in $d" >&2; exit 1; }
+  fi
+}
+
+[ ${#missing[@]} -eq 0 ] && { s3rver_deps; exit 0; }
 
 echo "setup: installing Debian packages: ${missing[*]}"
 SUDO=
@@ -40,4 +57,5 @@ if ! { $SUDO apt-get update -qq && \
   rm -f "$log"; exit 1
 fi
 rm -f "$log"
+s3rver_deps
 echo "setup: done"
