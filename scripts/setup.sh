@@ -14,6 +14,7 @@ PACKAGES=(
   qemu-system-arm
   stm32flash
   valgrind
+  libgpiod-dev
 )
 
 missing=()

@@ -1,0 +1,109 @@
+/* Cheap journal reading over AN3155 (see journal_remote.h). */
+#include "twinslot/journal_remote.h"
+
+#include <string.h>
+
+#include "twinslot/err.h"
+#include "twinslot/layout.h"
+
+void ts_remote_reader_init(struct ts_remote_reader *r, struct ts_an3155 *rom)
+{
+	memset(r, 0, sizeof(*r));
+	r->rom = rom;
+	r->cached_off = UINT32_MAX;
+}
+
+void ts_remote_reader_invalidate(struct ts_remote_reader *r)
+{
+	r->cached_off = UINT32_MAX;
+}
+
+int ts_remote_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+	struct ts_remote_reader *r = ctx;
+	uint8_t *out = buf;
+	while (len) {
+		uint32_t base = off - off % TS_AN3155_BLOCK_MAX;
+		if (base >= TS_JOURNAL_SIZE)
+			return TS_ERR_INVAL;
+		if (r->cached_off != base) {
+			int err = ts_an3155_read_memory(r->rom, TS_JOURNAL_ADDR + base, r->cache,
+							TS_AN3155_BLOCK_MAX);
+			if (err) {
+				r->cached_off = UINT32_MAX;
+				return err;
+			}
+			r->cached_off = base;
+			r->reads++;
+		}
+		uint32_t in = off - base, n = TS_AN3155_BLOCK_MAX - in;
+		if (n > len)
+			n = len;
+		memcpy(out, r->cache + in, n);
+		out += n;
+		off += n;
+		len -= n;
+	}
+	return TS_OK;
+}
+
+static bool all_found(const struct ts_journal_state *st, const struct ts_slot_id *ids)
+{
+	for (int s = 0; s < TS_SLOT_COUNT; s++)
+		if (ids[s].present && !st->has_slot[s])
+			return false;
+	return true;
+}
+
+int ts_journal_read_remote(struct ts_remote_reader *r, const struct ts_slot_id *ids,
+			   uint32_t back_max, struct ts_journal_state *st,
+			   bool *complete, uint32_t *records_read)
+{
+	uint32_t end;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	*records_read = 0;
+	err = ts_journal_find_end(ts_remote_read, r, TS_JOURNAL_RECORDS, &end);
+	if (err)
+		return err;
+	st->free_index = end;
+
+	uint32_t i = end;
+	while (i > 0 && *records_read < back_max) {
+		i--;
+		uint8_t b[TS_RECORD_SIZE];
+		if ((err = ts_remote_read(r, i * TS_RECORD_SIZE, b, TS_RECORD_SIZE)) != TS_OK)
+			return err;
+		(*records_read)++;
+		struct ts_record rec;
+		int perr = ts_record_parse(b, &rec);
+		if (perr == TS_ERR_BLANK) {
+			st->dirty = true; /* a hole before the end: order broken */
+			continue;
+		}
+		if (perr != TS_OK) {
+			st->invalid++;
+			continue;
+		}
+		st->valid++;
+		if (rec.seq > st->max_seq)
+			st->max_seq = rec.seq;
+		if (!ts_record_matches(&rec, &ids[rec.slot]))
+			continue;
+		/* Going backwards: on equal seq the later position (seen first)
+		 * wins, as in ts_journal_scan. */
+		if (!st->has_slot[rec.slot] || rec.seq > st->slot[rec.slot].seq) {
+			st->has_slot[rec.slot] = true;
+			st->slot[rec.slot] = rec;
+		}
+		if (!st->has_newest || rec.seq > st->newest.seq) {
+			st->has_newest = true;
+			st->newest = rec;
+		}
+		if (all_found(st, ids))
+			break;
+	}
+	*complete = *records_read == end;
+	return TS_OK;
+}

@@ -1,0 +1,791 @@
+/* The update engine (see update.h). */
+#include "twinslot/update.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "twinslot/err.h"
+#include "twinslot/journal_remote.h"
+#include "twinslot/layout.h"
+#include "twinslot/sha256.h"
+#include "twinslot/version.h"
+
+void ts_update_default_cfg(struct ts_update_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->baud = 115200;
+	cfg->console_baud = 115200;
+	cfg->voltage_range = true;
+	cfg->reset_ms = 10;
+	cfg->outcome_timeout_ms = 20000;
+	cfg->journal_back_max = 256;
+	ts_an3155_default_cfg(&cfg->rom);
+}
+
+void ts_update_init(struct ts_update *u, const struct ts_port *port,
+		    const struct ts_update_cfg *cfg)
+{
+	memset(u, 0, sizeof(*u));
+	u->port = port;
+	if (cfg)
+		u->cfg = *cfg;
+	else
+		ts_update_default_cfg(&u->cfg);
+	ts_an3155_init(&u->rom, port, &u->cfg.rom);
+}
+
+const char *ts_outcome_name(enum ts_outcome o)
+{
+	switch (o) {
+	case TS_OUTCOME_CONFIRMED: return "confirmed";
+	case TS_OUTCOME_ROLLED_BACK: return "rolled back";
+	case TS_OUTCOME_TIMEOUT: return "timeout";
+	default: return "unknown";
+	}
+}
+
+const char *ts_phase_name(enum ts_phase p)
+{
+	static const char *const names[] = { "connect", "check", "erase", "write", "verify",
+					     "commit", "restart", "outcome", "done" };
+	return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "?";
+}
+
+const char *ts_rec_type_name(int type)
+{
+	switch (type) {
+	case TS_REC_PENDING: return "PENDING";
+	case TS_REC_ATTEMPT: return "ATTEMPT";
+	case TS_REC_CONFIRMED: return "CONFIRMED";
+	case TS_REC_ROLLED_BACK: return "ROLLED_BACK";
+	default: return "?";
+	}
+}
+
+/* ---- plumbing ---- */
+
+__attribute__((format(printf, 3, 4)))
+static int fail(struct ts_update *u, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(u->msg, sizeof(u->msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* Pass on the AN3155 client's sentence. */
+static int rom_fail(struct ts_update *u, int err)
+{
+	return fail(u, err, "%s", u->rom.msg);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void say(struct ts_update *u, enum ts_log_level lvl, const char *fmt, ...)
+{
+	if (!u->port->log)
+		return;
+	char line[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	u->port->log(u->port->ctx, lvl, line);
+}
+
+static void progress(struct ts_update *u, const char *phase, uint64_t done, uint64_t total)
+{
+	if (!u->port->progress)
+		return;
+	struct ts_progress p = { phase, done, total };
+	u->port->progress(u->port->ctx, &p);
+}
+
+static bool all_ff(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != 0xFF)
+			return false;
+	return true;
+}
+
+/* Read exactly n bytes unless the source ends: returns the count or a
+ * negative ts_err. */
+static long read_full(const struct ts_source *src, uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		long r = src->read(src->arg, buf + got, n - got);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (long)got;
+}
+
+static void vstr(uint32_t v, char out[TS_VERSION_STR_MAX])
+{
+	ts_version_format(v, out);
+}
+
+/* Read len (any) bytes from the chip in <= 256-byte commands. */
+static int read_mem(struct ts_update *u, uint32_t addr, uint8_t *buf, uint32_t len)
+{
+	while (len) {
+		uint32_t n = len > TS_AN3155_BLOCK_MAX ? TS_AN3155_BLOCK_MAX : len;
+		int err = ts_an3155_read_memory(&u->rom, addr, buf, n);
+		if (err)
+			return err;
+		addr += n;
+		buf += n;
+		len -= n;
+	}
+	return TS_OK;
+}
+
+/* ---- entering the ROM ---- */
+
+static int reset_pulse(struct ts_update *u)
+{
+	const struct ts_port *p = u->port;
+	int err = p->set_nrst(p->ctx, false);
+	if (!err) {
+		p->sleep_ms(p->ctx, u->cfg.reset_ms);
+		err = p->set_nrst(p->ctx, true);
+	}
+	return err;
+}
+
+int ts_update_enter_rom(struct ts_update *u)
+{
+	const struct ts_port *p = u->port;
+	int err;
+
+	u->phase = TS_PHASE_CONNECT;
+	if ((err = p->serial_configure(p->ctx, u->cfg.baud, true)) != TS_OK)
+		return fail(u, err, "cannot configure the serial port at %u 8E1: %s",
+			    (unsigned)u->cfg.baud, ts_strerror(err));
+	if ((err = p->set_boot0(p->ctx, true)) != TS_OK)
+		return fail(u, err, "cannot set BOOT0 high: %s", ts_strerror(err));
+	if ((err = reset_pulse(u)) != TS_OK)
+		return fail(u, err, "cannot pulse NRST: %s", ts_strerror(err));
+	u->in_rom = true;
+	if ((err = ts_an3155_connect(&u->rom)) != TS_OK)
+		return rom_fail(u, err);
+	if ((err = ts_an3155_get(&u->rom)) != TS_OK)
+		return rom_fail(u, err);
+	u->board.bl_version = u->rom.bl_version;
+	if ((err = ts_an3155_get_id(&u->rom, &u->board.pid)) != TS_OK)
+		return rom_fail(u, err);
+	if (u->board.pid != TS_AN3155_PID_F40X && !u->cfg.allow_any_pid)
+		return fail(u, TS_ERR_UNSUPPORTED,
+			    "the chip's product ID is 0x%03X, not 0x413 (STM32F405/407/415/417): "
+			    "refusing to write to it (an option allows other chips)",
+			    (unsigned)u->board.pid);
+	say(u, TS_LOG_INFO, "chip: product ID 0x%03X, ROM bootloader v%u.%u",
+	    (unsigned)u->board.pid, u->rom.bl_version >> 4, u->rom.bl_version & 15u);
+	if (u->cfg.voltage_range) {
+		if ((err = ts_an3155_set_voltage_range(&u->rom, 3)) != TS_OK)
+			return rom_fail(u, err);
+		say(u, TS_LOG_DEBUG, "voltage range 2.7-3.6 V: x32 programming");
+	}
+	return TS_OK;
+}
+
+/* ---- what the board holds ---- */
+
+/* The slot never to overwrite: the one the board runs or falls back to. */
+static void pick_target(struct ts_board *b)
+{
+	const struct ts_journal_state *j = &b->journal;
+	b->has_running = true;
+	if (j->has_newest) {
+		enum ts_slot x = (enum ts_slot)j->newest.slot, o = ts_slot_other(x);
+		switch (j->newest.type) {
+		case TS_REC_CONFIRMED:
+			b->running = x;
+			break;
+		case TS_REC_ROLLED_BACK:
+			b->running = o;
+			break;
+		default: /* PENDING / ATTEMPT: x is on trial */
+			/* Keep the confirmed fallback; replace the trial image. */
+			b->running = (b->ids[o].present && j->has_slot[o] &&
+				      j->slot[o].type == TS_REC_CONFIRMED) ? o : x;
+			break;
+		}
+	} else if (b->ids[TS_SLOT_A].present || b->ids[TS_SLOT_B].present) {
+		/* No live record: the bootloader runs the highest valid version. */
+		if (!b->ids[TS_SLOT_B].present)
+			b->running = TS_SLOT_A;
+		else if (!b->ids[TS_SLOT_A].present)
+			b->running = TS_SLOT_B;
+		else
+			b->running = b->ids[TS_SLOT_B].version > b->ids[TS_SLOT_A].version
+					     ? TS_SLOT_B : TS_SLOT_A;
+	} else {
+		b->has_running = false;
+		b->running = TS_SLOT_B;
+	}
+	b->target = ts_slot_other(b->running);
+}
+
+static int read_slot_header(struct ts_update *u, enum ts_slot s)
+{
+	struct ts_board *b = &u->board;
+	uint8_t raw[TS_IMAGE_HDR_SIZE];
+	int err = read_mem(u, ts_slot_addr(s), raw, sizeof(raw));
+	if (err)
+		return rom_fail(u, err);
+	memset(&b->ids[s], 0, sizeof(b->ids[s]));
+	b->hdr_err[s] = ts_image_header_parse(raw, &b->hdr[s]);
+	if (b->hdr_err[s] == TS_OK) {
+		enum ts_slot linked;
+		b->hdr_err[s] = ts_image_header_slot(&b->hdr[s], &linked);
+		if (b->hdr_err[s] == TS_OK && linked != s)
+			b->hdr_err[s] = TS_ERR_ADDR;
+	}
+	if (b->hdr_err[s] == TS_OK) {
+		/* The header's claim; the bootloader also hashes the body. */
+		b->ids[s].present = true;
+		b->ids[s].version = b->hdr[s].version;
+		memcpy(b->ids[s].hash, b->hdr[s].app_sha256, TS_RECORD_HASH_LEN);
+	}
+	return TS_OK;
+}
+
+static int read_journal(struct ts_update *u, bool full)
+{
+	struct ts_board *b = &u->board;
+	struct ts_remote_reader r;
+	int err;
+	ts_remote_reader_init(&r, &u->rom);
+	if (full) {
+		err = ts_journal_scan(ts_remote_read, &r, TS_JOURNAL_RECORDS, b->ids, &b->journal);
+		b->journal_complete = err == TS_OK;
+		b->journal_records_read = TS_JOURNAL_RECORDS;
+	} else {
+		err = ts_journal_read_remote(&r, b->ids, u->cfg.journal_back_max, &b->journal,
+					     &b->journal_complete, &b->journal_records_read);
+	}
+	if (err)
+		return rom_fail(u, err);
+	return TS_OK;
+}
+
+int ts_update_read_board(struct ts_update *u)
+{
+	int err;
+	for (int s = 0; s < TS_SLOT_COUNT; s++)
+		if ((err = read_slot_header(u, (enum ts_slot)s)) != TS_OK)
+			return err;
+	if ((err = read_journal(u, false)) != TS_OK)
+		return err;
+	pick_target(&u->board);
+	return TS_OK;
+}
+
+int ts_update_connect(struct ts_update *u)
+{
+	int err = ts_update_enter_rom(u);
+	return err ? err : ts_update_read_board(u);
+}
+
+/* ---- checking the image before anything is erased ---- */
+
+static const char *hdr_problem(int err)
+{
+	switch (err) {
+	case TS_ERR_BLANK: return "the file starts with 0xFF bytes, not an image header";
+	case TS_ERR_MAGIC: return "no twinslot image header (wrong magic): is this a raw binary? "
+				  "make images with 'twinslot pack'";
+	case TS_ERR_CRC: return "the image header's CRC does not match: the file is corrupted";
+	case TS_ERR_HDR_VERSION: return "unsupported image header version";
+	default: return ts_strerror(err);
+	}
+}
+
+int ts_update_check(struct ts_update *u, const struct ts_source *src)
+{
+	struct ts_board *b = &u->board;
+	char v1[TS_VERSION_STR_MAX], v2[TS_VERSION_STR_MAX];
+	int err;
+
+	u->phase = TS_PHASE_CHECK;
+	long n = read_full(src, u->img_hdr, sizeof(u->img_hdr));
+	if (n < 0)
+		return fail(u, (int)n, "cannot read the image: %s", ts_strerror((int)n));
+	if (n < (long)sizeof(u->img_hdr))
+		return fail(u, TS_ERR_FORMAT, "the image is %ld bytes, shorter than its header", n);
+	if ((err = ts_image_header_parse(u->img_hdr, &u->img)) != TS_OK)
+		return fail(u, err, "refused: %s", hdr_problem(err));
+	enum ts_slot linked;
+	err = ts_image_header_slot(&u->img, &linked);
+	if (err == TS_ERR_SIZE)
+		return fail(u, err, "refused: the image (%u bytes of application) does not fit a "
+			    "slot (at most %u bytes)", (unsigned)u->img.app_size,
+			    (unsigned)TS_IMAGE_MAX_APP);
+	if (err)
+		return fail(u, err, "refused: the image is linked for 0x%08X, which is no slot's "
+			    "address", (unsigned)u->img.load_addr);
+	if (linked != b->target)
+		return fail(u, TS_ERR_ADDR,
+			    "refused: the image is linked for slot %c, but the slot to update is "
+			    "%c (slot %c is running): use the release's slot-%c image",
+			    ts_slot_name(linked), ts_slot_name(b->target), ts_slot_name(b->running),
+			    ts_slot_name(b->target) + ('a' - 'A'));
+
+	bool have_run = b->has_running && b->ids[b->running].present;
+	uint32_t want_pid = u->cfg.product_id ? u->cfg.product_id
+				: have_run ? b->hdr[b->running].product_id : 0;
+	if (want_pid && u->img.product_id != want_pid && !u->cfg.force)
+		return fail(u, TS_ERR_INVAL,
+			    "refused: the image is for product 0x%08X, the board runs product "
+			    "0x%08X (--force overrides)", (unsigned)u->img.product_id,
+			    (unsigned)want_pid);
+	if (have_run && u->img.version <= b->ids[b->running].version && !u->cfg.force) {
+		vstr(u->img.version, v1);
+		vstr(b->ids[b->running].version, v2);
+		return fail(u, TS_ERR_SEMVER,
+			    "refused: the image is v%s, %s the running v%s in slot %c "
+			    "(--force overrides)", v1,
+			    u->img.version < b->ids[b->running].version ? "older than"
+									 : "the same version as",
+			    v2, ts_slot_name(b->running));
+	}
+
+	/* The vector table: read the first body block now, still before any
+	 * erase, and check it as the bootloader will. */
+	long m = read_full(src, u->block, u->img.app_size < sizeof(u->block)
+						  ? u->img.app_size : sizeof(u->block));
+	if (m < 0)
+		return fail(u, (int)m, "cannot read the image: %s", ts_strerror((int)m));
+	if (m < 8 || (uint32_t)m < (u->img.app_size < sizeof(u->block) ? u->img.app_size
+									: sizeof(u->block)))
+		return fail(u, TS_ERR_FORMAT, "refused: the image ends after %ld bytes of its "
+			    "%u-byte application", m, (unsigned)u->img.app_size);
+	uint32_t sp = (uint32_t)u->block[0] | (uint32_t)u->block[1] << 8 |
+		      (uint32_t)u->block[2] << 16 | (uint32_t)u->block[3] << 24;
+	uint32_t pc = (uint32_t)u->block[4] | (uint32_t)u->block[5] << 8 |
+		      (uint32_t)u->block[6] << 16 | (uint32_t)u->block[7] << 24;
+	if ((err = ts_image_check_vectors(&u->img, sp, pc)) != TS_OK)
+		return fail(u, err, "refused: implausible vector table (SP 0x%08X, reset 0x%08X)",
+			    (unsigned)sp, (unsigned)pc);
+	return TS_OK;
+}
+
+/* ---- install ---- */
+
+static int erase_for_image(struct ts_update *u)
+{
+	enum ts_slot t = u->board.target;
+	uint32_t base = ts_slot_addr(t);
+	int first = ts_slot_first_sector(t);
+	int last = ts_sector_of(base + TS_IMAGE_HDR_SIZE + u->img.app_size - 1u);
+	uint32_t total = (uint32_t)(last - first + 1);
+
+	u->phase = TS_PHASE_ERASE;
+	for (int s = first; s <= last; s++) {
+		progress(u, "erase", (uint64_t)(s - first), total);
+		uint16_t sec = (uint16_t)s;
+		int err = ts_an3155_extended_erase(&u->rom, &sec, 1);
+		if (err)
+			return rom_fail(u, err);
+	}
+	progress(u, "erase", total, total);
+	say(u, TS_LOG_INFO, "erased sector%s %d-%d (slot %c)", total > 1 ? "s" : "", first, last,
+	    ts_slot_name(t));
+	return TS_OK;
+}
+
+static int stream_body(struct ts_update *u, const struct ts_source *src)
+{
+	uint32_t load = u->img.load_addr, total = u->img.app_size, off = 0;
+	uint32_t n = total < sizeof(u->block) ? total : (uint32_t)sizeof(u->block);
+	uint8_t digest[TS_SHA256_LEN];
+	struct ts_sha256 sha;
+	int err;
+
+	u->phase = TS_PHASE_WRITE;
+	ts_sha256_init(&sha);
+	for (;;) { /* u->block holds n bytes at off */
+		ts_sha256_update(&sha, u->block, n);
+		if (all_ff(u->block, n)) {
+			u->blocks_skipped++;
+		} else {
+			if ((err = ts_an3155_write_memory(&u->rom, load + off, u->block, n)) != TS_OK)
+				return rom_fail(u, err);
+			u->bytes_written += n;
+		}
+		off += n;
+		progress(u, "write", off, total);
+		if (off == total)
+			break;
+		n = total - off < sizeof(u->block) ? total - off : (uint32_t)sizeof(u->block);
+		long r = read_full(src, u->block, n);
+		if (r < 0)
+			return fail(u, (int)r, "reading the image at byte %u: %s",
+				    (unsigned)(TS_IMAGE_HDR_SIZE + off), ts_strerror((int)r));
+		if ((uint32_t)r < n)
+			return fail(u, TS_ERR_FORMAT,
+				    "the image ended after %u of its %u application bytes (slot %c "
+				    "left without a header: not bootable, nothing committed)",
+				    (unsigned)(off + (uint32_t)r), (unsigned)total,
+				    ts_slot_name(u->board.target));
+	}
+	uint8_t extra;
+	if (read_full(src, &extra, 1) != 0)
+		return fail(u, TS_ERR_FORMAT, "the image is longer than its header says (%u "
+			    "application bytes): nothing committed", (unsigned)total);
+	u->phase = TS_PHASE_VERIFY;
+	ts_sha256_final(&sha, digest);
+	if (memcmp(digest, u->img.app_sha256, TS_SHA256_LEN) != 0)
+		return fail(u, TS_ERR_HASH, "the streamed application's SHA-256 does not match the "
+			    "image header: nothing committed (slot %c left without a header)",
+			    ts_slot_name(u->board.target));
+	return TS_OK;
+}
+
+static int read_back(struct ts_update *u)
+{
+	uint32_t load = u->img.load_addr, total = u->img.app_size;
+	uint8_t digest[TS_SHA256_LEN];
+	struct ts_sha256 sha;
+	ts_sha256_init(&sha);
+	for (uint32_t off = 0; off < total;) {
+		uint32_t n = total - off < sizeof(u->block) ? total - off : (uint32_t)sizeof(u->block);
+		int err = ts_an3155_read_memory(&u->rom, load + off, u->block, n);
+		if (err)
+			return rom_fail(u, err);
+		ts_sha256_update(&sha, u->block, n);
+		off += n;
+		progress(u, "verify", off, total);
+	}
+	ts_sha256_final(&sha, digest);
+	if (memcmp(digest, u->img.app_sha256, TS_SHA256_LEN) != 0)
+		return fail(u, TS_ERR_HASH, "read-back: the application in slot %c does not hash to "
+			    "the header's SHA-256: flash did not take the data (nothing committed)",
+			    ts_slot_name(u->board.target));
+	return TS_OK;
+}
+
+static int write_header(struct ts_update *u)
+{
+	uint32_t base = ts_slot_addr(u->board.target);
+	int err;
+	for (uint32_t o = 0; o < TS_IMAGE_HDR_SIZE; o += TS_AN3155_BLOCK_MAX)
+		if ((err = ts_an3155_write_memory(&u->rom, base + o, u->img_hdr + o,
+						  TS_AN3155_BLOCK_MAX)) != TS_OK)
+			return rom_fail(u, err);
+	u->bytes_written += TS_IMAGE_HDR_SIZE;
+	for (uint32_t o = 0; o < TS_IMAGE_HDR_SIZE; o += TS_AN3155_BLOCK_MAX) {
+		if ((err = ts_an3155_read_memory(&u->rom, base + o, u->block,
+						 TS_AN3155_BLOCK_MAX)) != TS_OK)
+			return rom_fail(u, err);
+		if (memcmp(u->block, u->img_hdr + o, TS_AN3155_BLOCK_MAX) != 0)
+			return fail(u, TS_ERR_FLASH, "the image header read back from 0x%08X differs "
+				    "from what was written (was the slot erased?)", (unsigned)(base + o));
+	}
+	return TS_OK;
+}
+
+int ts_update_install(struct ts_update *u, const struct ts_source *src)
+{
+	struct ts_board *b = &u->board;
+	char v[TS_VERSION_STR_MAX];
+	int err;
+
+	u->bytes_written = 0;
+	u->blocks_skipped = 0;
+	if ((err = ts_update_check(u, src)) != TS_OK)
+		return err;
+	vstr(u->img.version, v);
+	say(u, TS_LOG_INFO, "installing v%s (%u bytes) into slot %c", v,
+	    (unsigned)(TS_IMAGE_HDR_SIZE + u->img.app_size), ts_slot_name(b->target));
+
+	/* From here on flash changes. The slot loses its header first (erase)
+	 * and gets it back last, so a slot is never half an image with a
+	 * valid-looking header. */
+	if ((err = erase_for_image(u)) != TS_OK)
+		return err;
+	b->ids[b->target].present = false;
+	if ((err = stream_body(u, src)) != TS_OK)
+		return err;
+	if (u->cfg.read_back && (err = read_back(u)) != TS_OK)
+		return err;
+	if ((err = write_header(u)) != TS_OK)
+		return err;
+	b->hdr[b->target] = u->img;
+	b->hdr_err[b->target] = TS_OK;
+	b->ids[b->target].present = true;
+	b->ids[b->target].version = u->img.version;
+	memcpy(b->ids[b->target].hash, u->img.app_sha256, TS_RECORD_HASH_LEN);
+	/* Records about the image that was in the slot are stale now. */
+	if (b->journal.has_slot[b->target])
+		b->journal.has_slot[b->target] = false;
+	if (b->journal.has_newest && b->journal.newest.slot == b->target) {
+		b->journal.has_newest = b->journal.has_slot[b->running];
+		if (b->journal.has_newest)
+			b->journal.newest = b->journal.slot[b->running];
+	}
+
+	u->phase = TS_PHASE_COMMIT;
+	if ((err = ts_update_append(u, TS_REC_PENDING, b->target)) != TS_OK)
+		return err;
+	say(u, TS_LOG_INFO, "committed: PENDING v%s in slot %c (%u bytes written, %u blank "
+	    "blocks skipped)", v, ts_slot_name(b->target), (unsigned)u->bytes_written,
+	    (unsigned)u->blocks_skipped);
+	return TS_OK;
+}
+
+/* ---- journal append ---- */
+
+static int write_record(struct ts_update *u, uint32_t index, const struct ts_record *r)
+{
+	uint32_t addr = TS_JOURNAL_ADDR + index * TS_RECORD_SIZE;
+	uint8_t enc[TS_RECORD_SIZE], back[TS_RECORD_SIZE];
+	int err;
+	/* Never over old bytes: the position must read blank now. */
+	if ((err = ts_an3155_read_memory(&u->rom, addr, back, TS_RECORD_SIZE)) != TS_OK)
+		return rom_fail(u, err);
+	if (!all_ff(back, TS_RECORD_SIZE))
+		return fail(u, TS_ERR_STATE, "journal position %u (0x%08X) is not blank",
+			    (unsigned)index, (unsigned)addr);
+	ts_record_encode(r, enc);
+	if ((err = ts_an3155_write_memory(&u->rom, addr, enc, TS_RECORD_SIZE)) != TS_OK)
+		return rom_fail(u, err);
+	if ((err = ts_an3155_read_memory(&u->rom, addr, back, TS_RECORD_SIZE)) != TS_OK)
+		return rom_fail(u, err);
+	if (memcmp(enc, back, TS_RECORD_SIZE) != 0)
+		return fail(u, TS_ERR_FLASH, "journal record at 0x%08X reads back wrong",
+			    (unsigned)addr);
+	return TS_OK;
+}
+
+int ts_update_append(struct ts_update *u, enum ts_rec_type type, enum ts_slot slot)
+{
+	struct ts_board *b = &u->board;
+	struct ts_journal_write w;
+	struct ts_record rec;
+	int err;
+
+	if (!b->ids[slot].present)
+		return fail(u, TS_ERR_STATE, "slot %c holds no valid image header: no %s record "
+			    "about it", ts_slot_name(slot), ts_rec_type_name(type));
+	memset(&rec, 0, sizeof(rec));
+	rec.type = (uint8_t)type;
+	rec.slot = (uint8_t)slot;
+	rec.version = b->ids[slot].version;
+	memcpy(rec.hash, b->ids[slot].hash, TS_RECORD_HASH_LEN);
+
+	bool full = b->journal_complete;
+	for (;;) { /* at most twice: `full` only goes from false to true */
+		/* seq goes above every record. From the end-walk the last valid
+		 * record holds the highest seq (append order); if it saw none,
+		 * only a full scan can tell. */
+		if (!full && b->journal.valid == 0 && b->journal.free_index > 0) {
+			if ((err = read_journal(u, true)) != TS_OK)
+				return err;
+			full = true;
+		}
+		rec.seq = b->journal.max_seq + 1u;
+		if ((err = ts_journal_plan_append(&b->journal, TS_JOURNAL_RECORDS, &rec, 1,
+						  &w)) != TS_OK)
+			return fail(u, err, "journal append plan: %s", ts_strerror(err));
+		bool rescan = false;
+		if (w.erase) {
+			/* Compaction rewrites every slot's newest live record:
+			 * it needs the complete picture. */
+			rescan = !full;
+		} else if (!full) {
+			uint8_t cur[TS_RECORD_SIZE];
+			uint32_t a = TS_JOURNAL_ADDR + w.index * TS_RECORD_SIZE;
+			if ((err = ts_an3155_read_memory(&u->rom, a, cur, TS_RECORD_SIZE)) != TS_OK)
+				return rom_fail(u, err);
+			rescan = !all_ff(cur, TS_RECORD_SIZE);
+		}
+		if (!rescan)
+			break;
+		say(u, TS_LOG_INFO, "journal: %s: reading all of it",
+		    w.erase ? "compaction needed" : "free position not blank");
+		if ((err = read_journal(u, true)) != TS_OK)
+			return err;
+		full = true;
+	}
+	if (w.erase) {
+		uint16_t sec = TS_JOURNAL_SECTOR;
+		say(u, TS_LOG_INFO, "compacting the journal: erase sector 11, rewrite %u record(s)",
+		    (unsigned)(w.count - 1u));
+		if ((err = ts_an3155_extended_erase(&u->rom, &sec, 1)) != TS_OK)
+			return rom_fail(u, err);
+	}
+	for (uint8_t i = 0; i < w.count; i++)
+		if ((err = write_record(u, w.index + i, &w.rec[i])) != TS_OK)
+			return err;
+
+	/* The journal as it is now. */
+	struct ts_journal_state *j = &b->journal;
+	if (w.erase) {
+		memset(j, 0, sizeof(*j));
+		for (uint8_t i = 0; i < w.count; i++) {
+			j->valid++;
+			if (w.rec[i].seq > j->max_seq)
+				j->max_seq = w.rec[i].seq;
+			j->has_slot[w.rec[i].slot] = true;
+			j->slot[w.rec[i].slot] = w.rec[i];
+		}
+		b->journal_complete = true;
+	} else {
+		j->valid++;
+		j->max_seq = rec.seq;
+		j->has_slot[slot] = true;
+		j->slot[slot] = rec;
+	}
+	j->free_index = w.index + w.count;
+	j->has_newest = true;
+	j->newest = rec;
+	pick_target(b);
+	return TS_OK;
+}
+
+/* ---- restart and outcome ---- */
+
+int ts_update_restart(struct ts_update *u)
+{
+	const struct ts_port *p = u->port;
+	int err;
+	u->phase = TS_PHASE_RESTART;
+	if ((err = p->set_boot0(p->ctx, false)) != TS_OK)
+		return fail(u, err, "cannot set BOOT0 low: %s", ts_strerror(err));
+	/* Listen to the console from the first byte the bootloader sends. */
+	if ((err = p->serial_configure(p->ctx, u->cfg.console_baud, false)) != TS_OK)
+		return fail(u, err, "cannot configure the serial port at %u 8N1: %s",
+			    (unsigned)u->cfg.console_baud, ts_strerror(err));
+	p->serial_flush_input(p->ctx);
+	if ((err = reset_pulse(u)) != TS_OK)
+		return fail(u, err, "cannot pulse NRST: %s", ts_strerror(err));
+	u->in_rom = false;
+	u->rom.synced = false;
+	return TS_OK;
+}
+
+#define BOOT_PREFIX "twinslot-boot: "
+#define APP_PREFIX "twinslot-app: "
+
+static bool starts(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* One console line; returns true when it settles the outcome. */
+static bool console_line(struct ts_update *u, const char *line, int *boot_slot)
+{
+	enum ts_slot t = u->board.target;
+	if (starts(line, BOOT_PREFIX)) {
+		const char *r = line + strlen(BOOT_PREFIX);
+		say(u, TS_LOG_INFO, "console: %s", line);
+		if (starts(r, "slot ") && (r[5] == 'A' || r[5] == 'B')) {
+			*boot_slot = r[5] == 'A' ? TS_SLOT_A : TS_SLOT_B;
+			if (*boot_slot != (int)t) {
+				u->outcome = TS_OUTCOME_ROLLED_BACK;
+				return true;
+			}
+		} else if (starts(r, "no bootable image")) {
+			u->outcome = TS_OUTCOME_ROLLED_BACK;
+			return true;
+		}
+		return false;
+	}
+	if (starts(line, APP_PREFIX)) {
+		const char *r = line + strlen(APP_PREFIX);
+		say(u, TS_LOG_INFO, "console: %s", line);
+		if (*boot_slot == (int)t &&
+		    (strcmp(r, "confirmed") == 0 || strcmp(r, "already confirmed") == 0)) {
+			u->outcome = TS_OUTCOME_CONFIRMED;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int outcome_from_journal(struct ts_update *u)
+{
+	enum ts_slot t = u->board.target;
+	int err = ts_update_connect(u);
+	if (err)
+		return err;
+	const struct ts_journal_state *j = &u->board.journal;
+	/* The image we installed is still in slot t (identity from its header). */
+	if (j->has_slot[t] && j->slot[t].type == TS_REC_CONFIRMED)
+		u->outcome = TS_OUTCOME_CONFIRMED;
+	else if (j->has_slot[t] && j->slot[t].type == TS_REC_ROLLED_BACK)
+		u->outcome = TS_OUTCOME_ROLLED_BACK;
+	say(u, TS_LOG_INFO, "journal: slot %c's newest record: %s", ts_slot_name(t),
+	    j->has_slot[t] ? ts_rec_type_name(j->slot[t].type) : "none");
+	u->board.target = t;
+	return ts_update_restart(u);
+}
+
+int ts_update_wait_outcome(struct ts_update *u)
+{
+	const struct ts_port *p = u->port;
+	uint64_t end = p->now_ms(p->ctx) + u->cfg.outcome_timeout_ms;
+	size_t len = 0;
+	int boot_slot = -1;
+	uint8_t buf[64];
+
+	u->phase = TS_PHASE_OUTCOME;
+	u->outcome = TS_OUTCOME_TIMEOUT;
+	u->console_line[0] = 0;
+	for (;;) {
+		uint64_t t = p->now_ms(p->ctx);
+		if (t >= end)
+			break;
+		uint64_t left = end - t;
+		long n = p->serial_read(p->ctx, buf, sizeof(buf), left > 200 ? 200u : (uint32_t)left);
+		if (n < 0)
+			return fail(u, (int)n, "reading the console: %s", ts_strerror((int)n));
+		for (long i = 0; i < n; i++) {
+			char ch = (char)buf[i];
+			if (ch == '\r')
+				continue;
+			if (ch != '\n') {
+				if (len + 1 < sizeof(u->console_line))
+					u->console_line[len++] = ch;
+				continue;
+			}
+			u->console_line[len] = 0;
+			len = 0;
+			if (console_line(u, u->console_line, &boot_slot)) {
+				u->phase = TS_PHASE_DONE;
+				return TS_OK;
+			}
+		}
+	}
+	if (u->cfg.outcome_journal) {
+		int err = outcome_from_journal(u);
+		if (err)
+			return err;
+	}
+	u->phase = TS_PHASE_DONE;
+	return TS_OK;
+}
+
+int ts_update_flash(struct ts_update *u, const struct ts_source *src)
+{
+	int err;
+	if (!u->in_rom && (err = ts_update_connect(u)) != TS_OK)
+		return err;
+	if ((err = ts_update_install(u, src)) != TS_OK)
+		return err;
+	if ((err = ts_update_restart(u)) != TS_OK)
+		return err;
+	if (u->cfg.outcome_timeout_ms == 0) {
+		u->phase = TS_PHASE_DONE;
+		return TS_OK;
+	}
+	return ts_update_wait_outcome(u);
+}

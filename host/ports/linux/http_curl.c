@@ -1,0 +1,199 @@
+/* The HTTP op on libcurl: see http_curl.h. */
+#include "http_curl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "twinslot/err.h"
+
+struct call {
+	struct ts_http_curl *c;
+	const struct ts_http_request *req;
+	const struct ts_http_response *resp;
+	int cb_err;
+};
+
+static size_t on_header_line(char *buf, size_t size, size_t n, void *arg)
+{
+	struct call *k = arg;
+	size_t len = size * n;
+	char line[2048];
+	size_t l = len < sizeof line - 1 ? len : sizeof line - 1;
+	memcpy(line, buf, l);
+	while (l > 0 && (line[l - 1] == '\r' || line[l - 1] == '\n'))
+		l--;
+	line[l] = '\0';
+	int rc = TS_OK;
+	if (strncmp(line, "HTTP/", 5) == 0) {
+		const char *sp = strchr(line, ' ');
+		int status = sp ? atoi(sp + 1) : 0;
+		if (k->resp->on_status)
+			rc = k->resp->on_status(k->resp->arg, status);
+	} else if (l > 0) {
+		char *colon = strchr(line, ':');
+		if (colon && k->resp->on_header) {
+			*colon = '\0';
+			char *v = colon + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			rc = k->resp->on_header(k->resp->arg, line, v);
+		}
+	}
+	if (rc < 0) {
+		k->cb_err = rc;
+		return 0;
+	}
+	return len;
+}
+
+static size_t on_write(char *buf, size_t size, size_t n, void *arg)
+{
+	struct call *k = arg;
+	size_t len = size * n;
+	if (k->resp->on_body) {
+		int rc = k->resp->on_body(k->resp->arg, (const uint8_t *)buf, len);
+		if (rc < 0) {
+			k->cb_err = rc;
+			return 0;
+		}
+	}
+	return len;
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct call *k = arg;
+	long got = k->req->read_body(k->req->body_arg, (uint8_t *)buf, size * n);
+	if (got < 0) {
+		k->cb_err = (int)got;
+		return CURL_READFUNC_ABORT;
+	}
+	return (size_t)got;
+}
+
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	(void)h;
+	(void)data;
+	struct ts_http_curl *c = arg;
+	if (type == CURLINFO_HEADER_OUT || type == CURLINFO_DATA_OUT)
+		c->bytes_out += size;
+	else if (type == CURLINFO_HEADER_IN || type == CURLINFO_DATA_IN)
+		c->bytes_in += size;
+	return 0;
+}
+
+int ts_http_curl_init(struct ts_http_curl *c, const char *ca_file)
+{
+	memset(c, 0, sizeof *c);
+	c->ca_file = ca_file;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return TS_ERR_IO;
+	c->easy = curl_easy_init();
+	return c->easy ? TS_OK : TS_ERR_IO;
+}
+
+void ts_http_curl_close(struct ts_http_curl *c)
+{
+	if (c->easy)
+		curl_easy_cleanup(c->easy);
+	c->easy = NULL;
+}
+
+int ts_http_curl_request(void *ctx, const struct ts_http_request *req,
+			 const struct ts_http_response *resp)
+{
+	struct ts_http_curl *c = ctx;
+	CURL *h = c->easy;
+	if (!h || !req || !req->url || !req->method || !resp)
+		return TS_ERR_INVAL;
+	if (req->body_len && !req->read_body)
+		return TS_ERR_INVAL;
+	curl_easy_reset(h);
+	c->error[0] = '\0';
+	c->bytes_out = c->bytes_in = 0;
+
+	struct call k = { c, req, resp, 0 };
+	struct curl_slist *hl = NULL;
+	/* No Accept or Expect lines unless asked for: fewer bytes per poll,
+	 * and no 100-continue round trip before an upload. */
+	hl = curl_slist_append(hl, "Accept:");
+	hl = curl_slist_append(hl, "Expect:");
+	for (size_t i = 0; i < req->nheaders; i++) {
+		char line[4096];
+		int n = snprintf(line, sizeof line, "%s: %s", req->headers[i].name,
+				 req->headers[i].value);
+		if (n < 0 || (size_t)n >= sizeof line) {
+			curl_slist_free_all(hl);
+			return TS_ERR_BUFSIZE;
+		}
+		struct curl_slist *t = curl_slist_append(hl, line);
+		if (!t) {
+			curl_slist_free_all(hl);
+			return TS_ERR_IO;
+		}
+		hl = t;
+	}
+
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+#if CURL_AT_LEAST_VERSION(7, 85, 0)
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#endif
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->error);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	uint32_t t = req->timeout_ms ? req->timeout_ms : 15000;
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)t);
+	/* "for each read": abort when under 1 byte/s for the time-out. */
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(t + 999) / 1000);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header_line);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &k);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &k);
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, c);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+
+	if (strcmp(req->method, "HEAD") == 0) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(req->method, "GET") == 0) {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(req->method, "PUT") == 0) {
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(h, CURLOPT_READDATA, &k);
+	} else {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+		if (req->body_len) {
+			curl_easy_setopt(h, CURLOPT_POST, 1L);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+			curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+			curl_easy_setopt(h, CURLOPT_READDATA, &k);
+		}
+	}
+
+	CURLcode rc = curl_easy_perform(h);
+	curl_slist_free_all(hl);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	c->total_out += c->bytes_out;
+	c->total_in += c->bytes_in;
+	if (k.cb_err)
+		return k.cb_err;
+	if (rc == CURLE_OK)
+		return TS_OK;
+	if (!c->error[0])
+		snprintf(c->error, sizeof c->error, "%s", curl_easy_strerror(rc));
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		return TS_ERR_TIMEOUT;
+	return TS_ERR_IO;
+}

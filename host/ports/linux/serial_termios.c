@@ -1,0 +1,155 @@
+/* Serial line over termios (see ts_linux.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ts_linux.h"
+#include "twinslot/err.h"
+
+static const struct {
+	uint32_t baud;
+	speed_t code;
+} SPEEDS[] = {
+	{ 1200, B1200 },       { 2400, B2400 },       { 4800, B4800 },
+	{ 9600, B9600 },       { 19200, B19200 },     { 38400, B38400 },
+	{ 57600, B57600 },     { 115200, B115200 },   { 230400, B230400 },
+	{ 460800, B460800 },   { 500000, B500000 },   { 576000, B576000 },
+	{ 921600, B921600 },   { 1000000, B1000000 }, { 1152000, B1152000 },
+	{ 1500000, B1500000 }, { 2000000, B2000000 }, { 3000000, B3000000 },
+	{ 4000000, B4000000 },
+};
+
+int ts_serial_open(struct ts_linux *lx, char *msg, size_t n)
+{
+	struct stat st;
+	lx->fd = open(lx->cfg.serial_path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (lx->fd < 0) {
+		snprintf(msg, n, "%s: cannot open: %s", lx->cfg.serial_path, strerror(errno));
+		return TS_ERR_IO;
+	}
+	if (!isatty(lx->fd)) {
+		snprintf(msg, n, "%s: not a serial port (tty)", lx->cfg.serial_path);
+		close(lx->fd);
+		lx->fd = -1;
+		return TS_ERR_IO;
+	}
+	/* UNIX98 pty slaves have majors 136..143. */
+	if (fstat(lx->fd, &st) == 0 && S_ISCHR(st.st_mode))
+		lx->is_pty = major(st.st_rdev) >= 136 && major(st.st_rdev) <= 143;
+	return TS_OK;
+}
+
+int ts_serial_configure(void *ctx, uint32_t baud, bool even_parity)
+{
+	struct ts_linux *lx = ctx;
+	struct termios t;
+	speed_t code = 0;
+	for (size_t i = 0; i < sizeof(SPEEDS) / sizeof(SPEEDS[0]); i++)
+		if (SPEEDS[i].baud == baud)
+			code = SPEEDS[i].code;
+	if (!code) {
+		ts_linux_log(lx, TS_LOG_ERROR, "unsupported baud rate (use a standard rate, "
+			     "e.g. 57600, 115200, 230400)");
+		return TS_ERR_UNSUPPORTED;
+	}
+	if (tcgetattr(lx->fd, &t) != 0)
+		return TS_ERR_IO;
+	cfmakeraw(&t);
+	t.c_cflag &= ~(tcflag_t)(CSIZE | CSTOPB | PARODD | CRTSCTS | PARENB);
+	t.c_cflag |= CS8 | CLOCAL | CREAD;
+	if (even_parity)
+		t.c_cflag |= PARENB;
+	t.c_iflag &= ~(tcflag_t)(IXON | IXOFF | IXANY | INPCK | PARMRK);
+	t.c_cc[VMIN] = 0;
+	t.c_cc[VTIME] = 0;
+	cfsetispeed(&t, code);
+	cfsetospeed(&t, code);
+	if (tcsetattr(lx->fd, TCSANOW, &t) != 0)
+		return TS_ERR_IO;
+	struct termios chk;
+	if (tcgetattr(lx->fd, &chk) != 0)
+		return TS_ERR_IO;
+	if (even_parity && !(chk.c_cflag & PARENB)) {
+		if (!lx->is_pty) {
+			ts_linux_log(lx, TS_LOG_ERROR, "the serial port did not accept 8E1 "
+				     "(even parity): the ROM bootloader needs it");
+			return TS_ERR_UNSUPPORTED;
+		}
+		if (!lx->warned_parity)
+			ts_linux_log(lx, TS_LOG_WARN, "serial port is a pseudo-terminal: parity "
+				     "cannot be set on it, carrying on at 8N1 (fine for the "
+				     "virtual board)");
+		lx->warned_parity = true;
+	}
+	return TS_OK;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+long ts_serial_read(void *ctx, uint8_t *buf, size_t n, uint32_t timeout_ms)
+{
+	struct ts_linux *lx = ctx;
+	uint64_t end = mono_ms() + timeout_ms;
+	for (;;) {
+		ssize_t r = read(lx->fd, buf, n);
+		if (r > 0)
+			return (long)r;
+		if (r < 0 && errno != EAGAIN && errno != EINTR && errno != EIO)
+			return TS_ERR_IO;
+		uint64_t t = mono_ms();
+		if (t >= end)
+			return 0;
+		struct pollfd p = { .fd = lx->fd, .events = POLLIN };
+		int pr = poll(&p, 1, (int)(end - t));
+		if (pr < 0 && errno != EINTR)
+			return TS_ERR_IO;
+		if (pr > 0 && (p.revents & (POLLHUP | POLLERR)) && !(p.revents & POLLIN)) {
+			/* pty master gone (board stopped): wait out the time-out */
+			struct timespec ts = { 0, 20 * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+int ts_serial_write(void *ctx, const uint8_t *buf, size_t n)
+{
+	struct ts_linux *lx = ctx;
+	size_t done = 0;
+	uint64_t end = mono_ms() + 5000;
+	while (done < n) {
+		ssize_t w = write(lx->fd, buf + done, n - done);
+		if (w > 0) {
+			done += (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EINTR)
+			return TS_ERR_IO;
+		if (mono_ms() >= end)
+			return TS_ERR_TIMEOUT;
+		struct pollfd p = { .fd = lx->fd, .events = POLLOUT };
+		poll(&p, 1, 100);
+	}
+	return TS_OK;
+}
+
+int ts_serial_flush_input(void *ctx)
+{
+	struct ts_linux *lx = ctx;
+	uint8_t junk[256];
+	tcflush(lx->fd, TCIFLUSH);
+	while (read(lx->fd, junk, sizeof(junk)) > 0)
+		;
+	return TS_OK;
+}
