@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "board/board.h"
 #include "board/control.h"
@@ -34,10 +37,45 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* twinslot-board --ctl SOCK CMD...: send each command, print each reply;
+ * status 1 when a reply is an error or the board is unreachable. */
+static int ctl_client(const char *path, int n, char **cmds)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		fprintf(stderr, "twinslot-board: cannot connect to %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	int status = 0;
+	FILE *in = fdopen(fd, "r");
+	for (int i = 0; i < n && in; i++) {
+		char line[512];
+		snprintf(line, sizeof line, "%s\n", cmds[i]);
+		if (write(fd, line, strlen(line)) < 0 || !fgets(line, sizeof line, in)) {
+			fprintf(stderr, "twinslot-board: no reply to '%s'\n", cmds[i]);
+			status = 1;
+			break;
+		}
+		fputs(line, stdout);
+		if (strncmp(line, "ok", 2) != 0)
+			status = 1;
+	}
+	if (in)
+		fclose(in);
+	else
+		close(fd);
+	return status;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: twinslot-board --flash FILE [options]\n"
+		"       twinslot-board --ctl SOCK COMMAND... (send control commands, print replies)\n"
 		"  --flash FILE        1 MB flash image (created erased if missing; FILE.opt: option bytes)\n"
 		"  --pty-link PATH     symlink to the serial pty here (the pty path is printed anyway)\n"
 		"  --tcp PORT          also serve the serial line on 127.0.0.1:PORT\n"
@@ -58,6 +96,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && !strcmp(argv[1], "--ctl"))
+		return ctl_client(argv[2], argc - 3, argv + 3);
 	struct board_opts o = { .rom_time_permille = 1000 };
 	struct sim_serial_cfg scfg = { .baud = 115200, .bits_per_byte = 11 };
 	const char *control_path = NULL, *console_path = NULL;

@@ -122,10 +122,27 @@ void board_flash_changed(struct board *b, uint32_t off, uint32_t len)
 	/* blocks that start before off may run into the range: clear some */
 	for (uint32_t i = off / 2 >= 1024 ? off / 2 - 1024 : 0; i < off / 2; i++)
 		b->tbcount[i] = 0;
-	if (b->uc) {
-		uc_ctl_remove_cache(b->uc, TS_FLASH_BASE + off, TS_FLASH_BASE + end);
-		uc_ctl_remove_cache(b->uc, off, end);
+	/* Translated blocks are dropped after the slice (never from inside a
+	 * hook: the running block may be among them). */
+	if (b->dirty_end == 0) {
+		b->dirty_off = off;
+		b->dirty_end = end;
+	} else {
+		if (off < b->dirty_off)
+			b->dirty_off = off;
+		if (end > b->dirty_end)
+			b->dirty_end = end;
 	}
+}
+
+void board_flush_dirty(struct board *b)
+{
+	if (!b->dirty_end || !b->uc)
+		return;
+	uc_ctl_remove_cache(b->uc, (uint64_t)TS_FLASH_BASE + b->dirty_off,
+			    (uint64_t)TS_FLASH_BASE + b->dirty_end);
+	uc_ctl_remove_cache(b->uc, (uint64_t)b->dirty_off, (uint64_t)b->dirty_end);
+	b->dirty_off = b->dirty_end = 0;
 }
 
 int board_open(struct board *b, const struct board_opts *o, struct sim_serial *serial)

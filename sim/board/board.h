@@ -155,6 +155,7 @@ struct board {
 	bool fix_pending;
 	uint32_t fix_off, fix_len;
 	uint8_t fix_data[8];
+	uint32_t dirty_off, dirty_end; /* flash range changed behind unicorn */
 
 	/* peripherals */
 	struct flash_if fi;
@@ -211,6 +212,7 @@ void board_set_hclk(struct board *b, uint32_t hz);
 uint32_t board_pclk_hz(const struct board *b, int apb);
 void board_apply_fixup(struct board *b);
 void board_flash_changed(struct board *b, uint32_t off, uint32_t len);
+void board_flush_dirty(struct board *b);
 bool board_clock_enabled(struct board *b, const char *name, int reg_off, int bit);
 
 int bd_cpu_open(struct board *b);

@@ -243,6 +243,7 @@ void board_run(struct board *b, uint64_t until_ns)
 	if (cyc < 1)
 		cyc = 1;
 	b->stop_at_cyc = b->cycles + cyc;
+	board_flush_dirty(b);
 	b->stop_request = false;
 	uint64_t before = b->cycles;
 	b->in_emu = true;
@@ -253,6 +254,7 @@ void board_run(struct board *b, uint64_t until_ns)
 	if (b->fix_pending)
 		board_apply_fixup(b);
 	b->pc = pc;
+	board_flush_dirty(b);
 	if (b->pending_poweroff) {
 		b->pending_poweroff = false;
 		board_power_off(b);

@@ -1,0 +1,34 @@
+# The board core's tests (included from tests/sim/CMakeLists.txt): tiny ARM
+# programs built with arm-none-eabi-gcc, run on twinslot-board, asserted on
+# the flash file, the event log and the serial console.
+find_program(ARM_GCC arm-none-eabi-gcc)
+find_program(ARM_OBJCOPY arm-none-eabi-objcopy)
+if(NOT ARM_GCC OR NOT ARM_OBJCOPY OR NOT TARGET twinslot-board)
+  message(STATUS "tests/sim: board tests skipped (no arm-none-eabi-gcc or no board)")
+  return()
+endif()
+
+set(BOARD_FW_SRC ${CMAKE_CURRENT_SOURCE_DIR}/board_fw)
+set(BOARD_FW_OUT ${CMAKE_CURRENT_BINARY_DIR}/board_fw)
+set(board_fw_bins)
+foreach(prog hello flash resets)
+  add_custom_command(
+    OUTPUT ${BOARD_FW_OUT}/${prog}.bin
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${BOARD_FW_OUT}
+    COMMAND ${ARM_GCC} -mcpu=cortex-m4 -mthumb -Os -ffreestanding -nostdlib
+            -Wall -Wextra -Werror -T ${BOARD_FW_SRC}/fw.ld
+            ${BOARD_FW_SRC}/${prog}.c -o ${BOARD_FW_OUT}/${prog}.elf
+    COMMAND ${ARM_OBJCOPY} -O binary ${BOARD_FW_OUT}/${prog}.elf ${BOARD_FW_OUT}/${prog}.bin
+    DEPENDS ${BOARD_FW_SRC}/${prog}.c ${BOARD_FW_SRC}/fw.h ${BOARD_FW_SRC}/fw.ld
+    VERBATIM)
+  list(APPEND board_fw_bins ${BOARD_FW_OUT}/${prog}.bin)
+endforeach()
+add_custom_target(board_fw ALL DEPENDS ${board_fw_bins})
+
+foreach(t uart_leds_crc_systick flash_if_program_erase_errors
+          iwdg_aircr_lockup_resets control_channel)
+  add_test(NAME board_${t}
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/board_fw.sh $<TARGET_FILE:twinslot-board>
+            ${BOARD_FW_OUT} ${t})
+  set_tests_properties(board_${t} PROPERTIES LABELS sim TIMEOUT 60)
+endforeach()
