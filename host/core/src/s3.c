@@ -1,0 +1,615 @@
+/*
+ * The S3 client: requests built and signed here, sent through port->http.
+ * Downloads resume with Range after a dropped connection and restart when
+ * the object's ETag changes; S3's XML error bodies become one clear line.
+ */
+#include "twinslot/s3.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "twinslot/err.h"
+
+#define MAX_HDRS 10
+#define ERRBODY_MAX 1024
+#define MAX_RESTARTS 3
+#define MAX_ROUNDS 1000 /* hard bound on requests per download */
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static char lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool name_is(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (lower(*a) != lower(*b))
+			return false;
+	return *a == *b;
+}
+
+static bool copy(char *dst, size_t n, const char *src)
+{
+	size_t k = strlen(src);
+	if (k >= n)
+		return false;
+	memcpy(dst, src, k + 1);
+	return true;
+}
+
+static bool parse_u64(const char *s, const char **end, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+	while (*p >= '0' && *p <= '9') {
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	}
+	if (p == s)
+		return false;
+	*out = v;
+	if (end)
+		*end = p;
+	return true;
+}
+
+static bool anonymous(const struct ts_s3 *s3)
+{
+	return !s3->cfg.creds.access_key || !s3->cfg.creds.access_key[0];
+}
+
+/* Scheme and host[:port] of the endpoint; false when malformed. */
+static bool split_endpoint(const char *ep, const char **scheme_end, const char **host)
+{
+	const char *h;
+	if (strncmp(ep, "https://", 8) == 0)
+		h = ep + 8;
+	else if (strncmp(ep, "http://", 7) == 0)
+		h = ep + 7;
+	else
+		return false;
+	if (!*h || strchr(h, '/') || strchr(h, '?') || strchr(h, '@'))
+		return false;
+	*scheme_end = h;
+	*host = h;
+	return true;
+}
+
+int ts_s3_init(struct ts_s3 *s3, const struct ts_port *port, const struct ts_s3_config *cfg)
+{
+	if (!s3 || !port || !cfg)
+		return TS_ERR_INVAL;
+	memset(s3, 0, sizeof *s3);
+	s3->port = port;
+	s3->cfg = *cfg;
+	if (!s3->cfg.region)
+		s3->cfg.region = "us-east-1";
+	if (!s3->cfg.timeout_ms)
+		s3->cfg.timeout_ms = 15000;
+	if (!s3->cfg.max_attempts)
+		s3->cfg.max_attempts = 5;
+	const char *se, *h;
+	if (!port->http) {
+		snprintf(s3->error, sizeof s3->error, "this port has no HTTP support");
+		return TS_ERR_UNSUPPORTED;
+	}
+	if (!cfg->endpoint || !split_endpoint(cfg->endpoint, &se, &h)) {
+		snprintf(s3->error, sizeof s3->error,
+			 "endpoint \"%s\" is not http(s)://HOST[:PORT] with nothing after",
+			 cfg->endpoint ? cfg->endpoint : "");
+		return TS_ERR_INVAL;
+	}
+	if (!cfg->bucket || !cfg->bucket[0] || strchr(cfg->bucket, '/')) {
+		snprintf(s3->error, sizeof s3->error, "bucket name missing or contains '/'");
+		return TS_ERR_INVAL;
+	}
+	if (!anonymous(s3) && (!cfg->creds.secret_key || !cfg->unix_time)) {
+		snprintf(s3->error, sizeof s3->error,
+			 "credentials need a secret key and a wall clock (unix_time)");
+		return TS_ERR_INVAL;
+	}
+	return TS_OK;
+}
+
+/* Fill s3->host, s3->path (raw, for signing) and s3->url for key. */
+static int locate(struct ts_s3 *s3, const char *key)
+{
+	const char *se, *h;
+	split_endpoint(s3->cfg.endpoint, &se, &h);
+	size_t scheme_len = (size_t)(se - s3->cfg.endpoint);
+	int n;
+	if (s3->cfg.virtual_hosted)
+		n = snprintf(s3->host, sizeof s3->host, "%s.%s", s3->cfg.bucket, h);
+	else
+		n = snprintf(s3->host, sizeof s3->host, "%s", h);
+	if (n < 0 || (size_t)n >= sizeof s3->host)
+		return TS_ERR_BUFSIZE;
+	if (s3->cfg.virtual_hosted)
+		n = snprintf(s3->path, sizeof s3->path, "/%s", key);
+	else
+		n = snprintf(s3->path, sizeof s3->path, "/%s/%s", s3->cfg.bucket, key);
+	if (n < 0 || (size_t)n >= sizeof s3->path)
+		return TS_ERR_BUFSIZE;
+	size_t ul = scheme_len + strlen(s3->host);
+	if (ul + 1 >= sizeof s3->url)
+		return TS_ERR_BUFSIZE;
+	memcpy(s3->url, s3->cfg.endpoint, scheme_len);
+	memcpy(s3->url + scheme_len, s3->host, strlen(s3->host) + 1);
+	long k = ts_sigv4_uri_encode(s3->path, true, s3->url + ul, sizeof s3->url - ul);
+	return k < 0 ? TS_ERR_BUFSIZE : TS_OK;
+}
+
+const char *ts_s3_url(struct ts_s3 *s3, const char *key)
+{
+	return locate(s3, key) == TS_OK ? s3->url : NULL;
+}
+
+const char *ts_s3_presign(struct ts_s3 *s3, const char *method, const char *key,
+			  uint32_t expires_s)
+{
+	if (anonymous(s3) || locate(s3, key) != TS_OK)
+		return NULL;
+	ts_sigv4_amz_date(s3->cfg.unix_time(s3->cfg.time_arg), s3->amz_date);
+	size_t ul = strlen(s3->url);
+	if (ul + 2 >= sizeof s3->url)
+		return NULL;
+	s3->url[ul++] = '?';
+	struct ts_sigv4_request req = { .method = method, .host = s3->host, .path = s3->path,
+					.payload_hash = TS_SIGV4_UNSIGNED_PAYLOAD };
+	struct ts_sigv4_params p = { .creds = s3->cfg.creds, .region = s3->cfg.region,
+				     .service = "s3", .amz_date = s3->amz_date,
+				     .query_signing = true, .expires_s = expires_s };
+	s3->sig.query = s3->url + ul;
+	s3->sig.query_cap = sizeof s3->url - ul;
+	s3->sig.canonical = NULL;
+	s3->sig.string_to_sign = NULL;
+	if (ts_sigv4_sign(&req, &p, &s3->sig) != TS_OK)
+		return NULL;
+	return s3->url;
+}
+
+/* ---- one request ------------------------------------------------------ */
+
+struct xfer {
+	struct ts_s3 *s3;
+	int status;
+	struct ts_s3_object seen;
+	bool has_length, has_range;
+	uint64_t length, range_start, range_total;
+	char body[ERRBODY_MAX];
+	size_t blen;
+	/* download state */
+	const struct ts_s3_sink *sink;
+	const char *want_etag;   /* "" or NULL: any */
+	uint64_t offset;         /* next byte the sink expects */
+	uint64_t skip;           /* bytes to drop (a 200 to a Range request) */
+	uint64_t delivered;      /* bytes given to the sink in this request */
+	bool etag_mismatch;
+	int sink_err;
+};
+
+#define ABORT_ETAG (-1000)
+
+static int on_status(void *arg, int status)
+{
+	struct xfer *x = arg;
+	x->status = status;
+	/* A new response (after a 100 Continue, say): forget headers. */
+	x->has_length = x->has_range = false;
+	x->seen.etag[0] = '\0';
+	/* A 200 to a Range request: the body starts at 0, drop what the sink
+	 * already has. */
+	x->skip = (status == 200 && x->sink) ? x->offset : 0;
+	return TS_OK;
+}
+
+static int on_header(void *arg, const char *name, const char *value)
+{
+	struct xfer *x = arg;
+	if (name_is(name, "etag")) {
+		if (!copy(x->seen.etag, sizeof x->seen.etag, value))
+			x->seen.etag[0] = '\0';
+	} else if (name_is(name, "content-length")) {
+		x->has_length = parse_u64(value, NULL, &x->length);
+	} else if (name_is(name, "content-range")) {
+		/* "bytes START-END/TOTAL" */
+		const char *p = value;
+		uint64_t end;
+		x->has_range = strncmp(p, "bytes ", 6) == 0 &&
+			       parse_u64(p + 6, &p, &x->range_start) && *p == '-' &&
+			       parse_u64(p + 1, &p, &end) && *p == '/' &&
+			       parse_u64(p + 1, NULL, &x->range_total);
+	}
+	return TS_OK;
+}
+
+static int on_body(void *arg, const uint8_t *data, size_t len)
+{
+	struct xfer *x = arg;
+	if (!x->sink || (x->status != 200 && x->status != 206)) {
+		size_t room = sizeof x->body - 1 - x->blen;
+		size_t k = len < room ? len : room;
+		memcpy(x->body + x->blen, data, k);
+		x->blen += k;
+		x->body[x->blen] = '\0';
+		return TS_OK;
+	}
+	if (x->want_etag && x->want_etag[0] && strcmp(x->want_etag, x->seen.etag) != 0) {
+		x->etag_mismatch = true;
+		return ABORT_ETAG;
+	}
+	if (x->skip) {
+		size_t k = x->skip < len ? (size_t)x->skip : len;
+		x->skip -= k;
+		data += k;
+		len -= k;
+		if (!len)
+			return TS_OK;
+	}
+	int rc = x->sink->data(x->sink->arg, x->offset, data, len);
+	if (rc < 0) {
+		x->sink_err = rc;
+		return rc;
+	}
+	x->offset += len;
+	x->delivered += len;
+	return TS_OK;
+}
+
+/* Text between <tag> and </tag> in body, into out. */
+static bool xml_field(const char *body, const char *tag, char *out, size_t n)
+{
+	char open[32], close[32];
+	snprintf(open, sizeof open, "<%s>", tag);
+	snprintf(close, sizeof close, "</%s>", tag);
+	const char *a = strstr(body, open);
+	if (!a)
+		return false;
+	a += strlen(open);
+	const char *b = strstr(a, close);
+	if (!b)
+		return false;
+	size_t k = (size_t)(b - a);
+	if (k >= n)
+		k = n - 1;
+	memcpy(out, a, k);
+	out[k] = '\0';
+	return true;
+}
+
+static const char *hint(const char *code, int status)
+{
+	static const struct {
+		const char *code;
+		const char *hint;
+	} H[] = {
+		{ "NoSuchKey", "the object is not there: check the prefix and that the release was published" },
+		{ "NoSuchBucket", "check the bucket name, the endpoint and the region" },
+		{ "AccessDenied", "the credentials lack permission, or the object is private and no credentials were given" },
+		{ "SignatureDoesNotMatch", "the secret access key is wrong (or something altered the request)" },
+		{ "InvalidAccessKeyId", "the access key id is unknown to this server" },
+		{ "RequestTimeTooSkewed", "this machine's clock is more than 15 minutes off: set the time (NTP)" },
+		{ "ExpiredToken", "the session token has expired: get fresh credentials" },
+		{ "InvalidToken", "the session token is malformed or for another account" },
+		{ "AuthorizationHeaderMalformed", "the region is wrong for this bucket" },
+		{ "PermanentRedirect", "the bucket is in another region: set that region or its endpoint" },
+		{ "InvalidRange", "the object is shorter than expected: it changed while being read" },
+		{ "PreconditionFailed", "the object changed (ETag differs)" },
+		{ "SlowDown", "the server asks to slow down: retry later" },
+	};
+	for (size_t i = 0; i < sizeof H / sizeof H[0]; i++)
+		if (strcmp(code, H[i].code) == 0)
+			return H[i].hint;
+	if (status == 404)
+		return "the object or bucket is not there";
+	if (status == 403)
+		return "access denied (wrong credentials, clock, or a private object)";
+	if (status >= 500)
+		return "the server failed: retry later";
+	return "unexpected answer";
+}
+
+static int http_error(struct ts_s3 *s3, const char *method, const char *what,
+		      const struct xfer *x)
+{
+	char code[64] = "", msg[160] = "";
+	xml_field(x->body, "Code", code, sizeof code);
+	xml_field(x->body, "Message", msg, sizeof msg);
+	if (code[0])
+		snprintf(s3->error, sizeof s3->error, "%s %s: %s (HTTP %d): %s", method, what,
+			 code, x->status, hint(code, x->status));
+	else
+		snprintf(s3->error, sizeof s3->error, "%s %s: HTTP %d: %s", method, what,
+			 x->status, hint(code, x->status));
+	if (msg[0]) {
+		size_t l = strlen(s3->error);
+		snprintf(s3->error + l, sizeof s3->error - l, " [server: %s]", msg);
+	}
+	if (x->status == 404 || strcmp(code, "NoSuchKey") == 0 ||
+	    strcmp(code, "NoSuchBucket") == 0)
+		return TS_ERR_NOENT;
+	if (x->status == 403 || x->status == 401)
+		return TS_ERR_DENIED;
+	return TS_ERR_REMOTE;
+}
+
+struct body_src {
+	long (*read)(void *arg, uint8_t *buf, size_t n);
+	void *arg;
+	uint64_t len;
+	const char *hash;
+	const char *content_type;
+};
+
+/*
+ * Send one request for key (or for url when key is NULL), with the extra
+ * headers h[0..nh) (signed too). Returns the port's result.
+ */
+static int send(struct ts_s3 *s3, const char *method, const char *key, const char *url,
+		struct ts_http_header *h, size_t nh, const struct body_src *body,
+		struct xfer *x)
+{
+	struct ts_http_header all[MAX_HDRS];
+	size_t n = 0;
+	if (body && body->content_type)
+		h[nh++] = (struct ts_http_header){ "Content-Type", body->content_type };
+	for (size_t i = 0; i < nh; i++)
+		all[n++] = h[i];
+	const char *req_url = url;
+	if (key) {
+		int rc = locate(s3, key);
+		if (rc) {
+			snprintf(s3->error, sizeof s3->error, "%s: key too long", method);
+			return rc;
+		}
+		req_url = s3->url;
+		all[n++] = (struct ts_http_header){ "Host", s3->host };
+		if (!anonymous(s3)) {
+			ts_sigv4_amz_date(s3->cfg.unix_time(s3->cfg.time_arg), s3->amz_date);
+			const char *ph = body ? (body->hash ? body->hash : TS_SIGV4_UNSIGNED_PAYLOAD)
+					      : TS_SIGV4_EMPTY_SHA256;
+			struct ts_sigv4_request req = { .method = method, .host = s3->host,
+							.path = s3->path, .headers = h,
+							.nheaders = nh, .payload_hash = ph };
+			struct ts_sigv4_params p = { .creds = s3->cfg.creds,
+						     .region = s3->cfg.region, .service = "s3",
+						     .amz_date = s3->amz_date,
+						     .content_sha256_header = true };
+			s3->sig.canonical = NULL;
+			s3->sig.string_to_sign = NULL;
+			s3->sig.query = NULL;
+			int rc2 = ts_sigv4_sign(&req, &p, &s3->sig);
+			if (rc2) {
+				snprintf(s3->error, sizeof s3->error, "%s %s: signing failed: %s",
+					 method, key, ts_strerror(rc2));
+				return rc2;
+			}
+			all[n++] = (struct ts_http_header){ "X-Amz-Date", s3->amz_date };
+			all[n++] = (struct ts_http_header){ "X-Amz-Content-Sha256", ph };
+			if (s3->cfg.creds.session_token && s3->cfg.creds.session_token[0])
+				all[n++] = (struct ts_http_header){ "X-Amz-Security-Token",
+								    s3->cfg.creds.session_token };
+			all[n++] = (struct ts_http_header){ "Authorization", s3->sig.authorization };
+		}
+	}
+	struct ts_http_request req = {
+		.method = method, .url = req_url, .headers = all, .nheaders = n,
+		.body_len = body ? body->len : 0,
+		.read_body = body ? body->read : NULL,
+		.body_arg = body ? body->arg : NULL,
+		.timeout_ms = s3->cfg.timeout_ms,
+	};
+	struct ts_http_response resp = { on_status, on_header, on_body, x };
+	s3->requests++;
+	int rc = s3->port->http(s3->port->ctx, &req, &resp);
+	s3->status = x->status;
+	return rc;
+}
+
+static void describe(const struct ts_s3 *s3, const char *key, const char *url, char *out,
+		     size_t n)
+{
+	if (key)
+		snprintf(out, n, "s3://%s/%s", s3->cfg.bucket, key);
+	else {
+		/* A presigned URL's query is a credential: leave it out. */
+		size_t k = strcspn(url, "?");
+		snprintf(out, n, "%.*s", (int)(k < 200 ? k : 200), url);
+	}
+}
+
+/* ---- operations ------------------------------------------------------- */
+
+int ts_s3_head(struct ts_s3 *s3, const char *key, const char *if_none_match,
+	       struct ts_s3_object *obj)
+{
+	struct ts_http_header h[MAX_HDRS];
+	size_t nh = 0;
+	if (if_none_match && if_none_match[0])
+		h[nh++] = (struct ts_http_header){ "If-None-Match", if_none_match };
+	struct xfer x;
+	memset(&x, 0, sizeof x);
+	x.s3 = s3;
+	s3->error[0] = '\0';
+	char what[200];
+	describe(s3, key, NULL, what, sizeof what);
+	int rc = send(s3, "HEAD", key, NULL, h, nh, NULL, &x);
+	if (rc < 0) {
+		if (!s3->error[0])
+			snprintf(s3->error, sizeof s3->error, "HEAD %s: %s", what,
+				 ts_strerror(rc));
+		return rc;
+	}
+	memset(obj, 0, sizeof *obj);
+	if (x.status == 304) {
+		obj->not_modified = true;
+		copy(obj->etag, sizeof obj->etag, if_none_match);
+		return TS_OK;
+	}
+	if (x.status != 200)
+		return http_error(s3, "HEAD", what, &x);
+	if (!x.seen.etag[0] || !x.has_length) {
+		snprintf(s3->error, sizeof s3->error, "HEAD %s: answer without ETag or length",
+			 what);
+		return TS_ERR_PROTO;
+	}
+	*obj = x.seen;
+	obj->size = x.length;
+	return TS_OK;
+}
+
+static int download(struct ts_s3 *s3, const char *key, const char *url,
+		    struct ts_s3_object *obj, const struct ts_s3_sink *sink)
+{
+	char what[200];
+	describe(s3, key, url, what, sizeof what);
+	s3->error[0] = '\0';
+	char want[TS_S3_ETAG_MAX];
+	copy(want, sizeof want, obj->etag);
+	uint64_t offset = 0, size = 0;
+	bool size_known = false;
+	uint32_t fails = 0, restarts = 0;
+	char range[40];
+	for (int round = 0; round < MAX_ROUNDS; round++) {
+		struct ts_http_header h[MAX_HDRS];
+		size_t nh = 0;
+		if (offset > 0) {
+			snprintf(range, sizeof range, "bytes=%llu-", (unsigned long long)offset);
+			h[nh++] = (struct ts_http_header){ "Range", range };
+		}
+		if (want[0])
+			h[nh++] = (struct ts_http_header){ "If-Match", want };
+		struct xfer x;
+		memset(&x, 0, sizeof x);
+		x.s3 = s3;
+		x.sink = sink;
+		x.want_etag = want;
+		x.offset = offset;
+		int rc = send(s3, "GET", key, url, h, nh, NULL, &x);
+		if (x.sink_err)
+			return x.sink_err;
+		bool changed = x.etag_mismatch || x.status == 412;
+		if (!changed && rc >= 0 && x.status != 200 && x.status != 206)
+			return http_error(s3, "GET", what, &x);
+		if (!changed && x.status == 206 && x.delivered == 0 && x.has_range &&
+		    x.range_start != offset) {
+			snprintf(s3->error, sizeof s3->error,
+				 "GET %s: asked for bytes from %llu, got from %llu", what,
+				 (unsigned long long)offset, (unsigned long long)x.range_start);
+			return TS_ERR_PROTO;
+		}
+		if (changed) {
+			if (++restarts > MAX_RESTARTS) {
+				snprintf(s3->error, sizeof s3->error,
+					 "GET %s: the object keeps changing (%u restarts)", what,
+					 restarts - 1);
+				return TS_ERR_STATE;
+			}
+			struct ts_s3_object now = { 0 };
+			if (x.status != 412)
+				copy(now.etag, sizeof now.etag, x.seen.etag);
+			if (!sink->restart) {
+				snprintf(s3->error, sizeof s3->error,
+					 "GET %s: the object changed (ETag %s, wanted %s)", what,
+					 now.etag[0] ? now.etag : "?", want);
+				return TS_ERR_STATE;
+			}
+			int r2 = sink->restart(sink->arg, &now);
+			if (r2 < 0)
+				return r2;
+			s3->restarts++;
+			copy(want, sizeof want, now.etag);
+			offset = 0;
+			size_known = false;
+			fails = 0;
+			continue;
+		}
+		/* 200 or 206, complete or cut. */
+		if (!want[0] && x.seen.etag[0])
+			copy(want, sizeof want, x.seen.etag);
+		if (x.status == 206 && x.has_range) {
+			size = x.range_total;
+			size_known = true;
+		} else if (x.status == 200 && x.has_length) {
+			size = x.length;
+			size_known = true;
+		}
+		offset = x.offset;
+		if (rc >= 0 && size_known && offset == size) {
+			copy(obj->etag, sizeof obj->etag, want);
+			obj->size = size;
+			obj->not_modified = false;
+			return TS_OK;
+		}
+		if (rc >= 0 && size_known && offset > size) {
+			snprintf(s3->error, sizeof s3->error, "GET %s: more bytes than announced",
+				 what);
+			return TS_ERR_PROTO;
+		}
+		/* Dropped (or ended short): resume where it stopped. */
+		if (x.delivered > 0)
+			fails = 0;
+		else
+			fails++;
+		if (fails >= s3->cfg.max_attempts) {
+			snprintf(s3->error, sizeof s3->error,
+				 "GET %s: connection failed %u times in a row at byte %llu (%s)",
+				 what, fails, (unsigned long long)offset,
+				 rc < 0 ? ts_strerror(rc) : "ended early");
+			return rc < 0 ? rc : TS_ERR_IO;
+		}
+		s3->resumes++;
+	}
+	snprintf(s3->error, sizeof s3->error, "GET %s: gave up after %d requests", what,
+		 MAX_ROUNDS);
+	return TS_ERR_IO;
+}
+
+int ts_s3_download(struct ts_s3 *s3, const char *key, struct ts_s3_object *obj,
+		   const struct ts_s3_sink *sink)
+{
+	if (!s3 || !key || !obj || !sink || !sink->data)
+		return TS_ERR_INVAL;
+	return download(s3, key, NULL, obj, sink);
+}
+
+int ts_s3_download_url(struct ts_s3 *s3, const char *url, struct ts_s3_object *obj,
+		       const struct ts_s3_sink *sink)
+{
+	if (!s3 || !url || !obj || !sink || !sink->data)
+		return TS_ERR_INVAL;
+	return download(s3, NULL, url, obj, sink);
+}
+
+int ts_s3_put(struct ts_s3 *s3, const char *key, const char *content_type,
+	      uint64_t body_len, long (*read_body)(void *arg, uint8_t *buf, size_t n),
+	      void *body_arg, const char *payload_sha256_hex, struct ts_s3_object *obj)
+{
+	if (!s3 || !key || (body_len && !read_body))
+		return TS_ERR_INVAL;
+	struct ts_http_header h[MAX_HDRS];
+	struct body_src b = { read_body, body_arg, body_len, payload_sha256_hex, content_type };
+	struct xfer x;
+	memset(&x, 0, sizeof x);
+	x.s3 = s3;
+	s3->error[0] = '\0';
+	char what[200];
+	describe(s3, key, NULL, what, sizeof what);
+	int rc = send(s3, "PUT", key, NULL, h, 0, &b, &x);
+	if (rc < 0) {
+		if (!s3->error[0])
+			snprintf(s3->error, sizeof s3->error, "PUT %s: %s", what, ts_strerror(rc));
+		return rc;
+	}
+	if (x.status != 200)
+		return http_error(s3, "PUT", what, &x);
+	if (obj) {
+		memset(obj, 0, sizeof *obj);
+		copy(obj->etag, sizeof obj->etag, x.seen.etag);
+		obj->size = body_len;
+	}
+	return TS_OK;
+}
