@@ -149,6 +149,9 @@ int ts_journal_plan_append(const struct ts_journal_state *st, uint32_t nrec,
 {
 	if (n < 1 || n > 2 || nrec < TS_JOURNAL_WRITE_MAX)
 		return TS_ERR_INVAL;
+	for (uint8_t i = 0; i < n; i++)
+		if (recs[i].seq <= st->max_seq || recs[i].seq == 0xFFFFFFFFu)
+			return TS_ERR_INVAL; /* would not be newest, or would not parse */
 	memset(w, 0, sizeof(*w));
 	if (!st->dirty && st->free_index + n <= nrec) {
 		w->index = st->free_index;
