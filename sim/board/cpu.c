@@ -55,12 +55,16 @@ static uint32_t block_insns(struct board *b, uint64_t addr, uint32_t size)
 static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 {
 	struct board *b = ud;
-	b->blk_pc = (uint32_t)addr;
-	b->cycles += block_insns(b, addr, size);
 	if (b->fix_pending)
 		board_apply_fixup(b);
-	if (b->cycles >= b->stop_at_cyc)
+	if (b->cycles >= b->stop_at_cyc) {
+		/* the slice is over: this block will not run now (it is
+		 * counted when it does) */
 		uc_emu_stop(uc);
+		return;
+	}
+	b->blk_pc = (uint32_t)addr;
+	b->cycles += block_insns(b, addr, size);
 }
 
 static bool hook_write_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
