@@ -647,7 +647,6 @@ int ts_update_append(struct ts_update *u, enum ts_rec_type type, enum ts_slot sl
 	j->free_index = w.index + w.count;
 	j->has_newest = true;
 	j->newest = rec;
-	pick_target(b);
 	return TS_OK;
 }
 
