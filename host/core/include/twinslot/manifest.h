@@ -1,0 +1,67 @@
+/*
+ * The release manifest: the small JSON document a device polls
+ * (<prefix>/manifest.json) that names one image per slot.
+ *
+ *   {
+ *     "schema": 1,
+ *     "product": "twinslot-demo",
+ *     "version": "1.1.0",
+ *     "images": {
+ *       "a": { "key": "fw/1.1.0/slot-a.img", "size": 9216, "sha256": "<64 hex>" },
+ *       "b": { "key": "fw/1.1.0/slot-b.img", "size": 9216, "sha256": "<64 hex>" }
+ *     },
+ *     "rollout": { ... }          optional, any object: room for rollout rules
+ *   }
+ *
+ * Parsing is strict: every field above is required (except rollout), no
+ * other field is allowed, types and ranges are checked, and the error text
+ * names the field and what was wrong. "key" is the full object key in the
+ * manifest's bucket; "size" is the whole slot image (header included).
+ *
+ * Parsing uses cJSON (Debian's libcjson) with its allocation hooks pointed
+ * at a bump allocator over the CALLER's arena for the duration of one call,
+ * so nothing is allocated from the heap; the default hooks are restored
+ * before returning. Not reentrant (cJSON's hooks are global): call from one
+ * thread. An arena of TS_MANIFEST_ARENA bytes fits any manifest up to
+ * TS_MANIFEST_MAX bytes.
+ */
+#ifndef TWINSLOT_MANIFEST_H
+#define TWINSLOT_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TS_MANIFEST_SCHEMA 1
+#define TS_MANIFEST_MAX 4096          /* bytes of JSON */
+#define TS_MANIFEST_ARENA (48 * 1024) /* cJSON nodes for the above */
+#define TS_MANIFEST_KEY_MAX 256
+#define TS_MANIFEST_PRODUCT_MAX 64
+
+struct ts_manifest_image {
+	char key[TS_MANIFEST_KEY_MAX];
+	uint32_t size;
+	uint8_t sha256[32];
+};
+
+struct ts_manifest {
+	uint32_t schema;
+	char product[TS_MANIFEST_PRODUCT_MAX];
+	uint32_t version;                     /* TS_VERSION() packed */
+	struct ts_manifest_image image[2];    /* [TS_SLOT_A], [TS_SLOT_B] */
+	bool has_rollout;
+};
+
+/*
+ * Parse and validate json[0..len). On failure returns TS_ERR_FORMAT (or
+ * TS_ERR_SIZE / TS_ERR_SEMVER / TS_ERR_BUFSIZE) and writes one line into
+ * err, e.g. "manifest: images.b.sha256: expected 64 hex digits".
+ */
+int ts_manifest_parse(const char *json, size_t len, void *arena, size_t arena_len,
+		      struct ts_manifest *m, char *err, size_t errlen);
+
+/* The canonical JSON text of m into out (NUL-terminated). Returns the
+ * length or TS_ERR_BUFSIZE. (No rollout object is written.) */
+long ts_manifest_write(const struct ts_manifest *m, char *out, size_t n);
+
+#endif
