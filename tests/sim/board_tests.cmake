@@ -32,3 +32,17 @@ foreach(t uart_leds_crc_systick flash_if_program_erase_errors
             ${BOARD_FW_OUT} ${t})
   set_tests_properties(board_${t} PROPERTIES LABELS sim TIMEOUT 60)
 endforeach()
+
+# End to end with the real firmware (${TS_FIRMWARE_DIR}) and flash images
+# composed by the twinslot tool. Skipped (77) when the firmware is not built.
+add_executable(board_journal board_journal.c)
+target_link_libraries(board_journal PRIVATE twinslot_formats)
+if(TARGET twinslot)
+  foreach(t boot_confirmed trial_confirms hang_rolls_back fault_rolls_back
+            cut_during_program cut_during_erase)
+    add_test(NAME board_e2e_${t}
+      COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/board_e2e.sh $<TARGET_FILE:twinslot-board>
+              $<TARGET_FILE:twinslot> $<TARGET_FILE:board_journal> ${TS_FIRMWARE_DIR} ${t})
+    set_tests_properties(board_e2e_${t} PROPERTIES LABELS sim TIMEOUT 120 SKIP_RETURN_CODE 77)
+  endforeach()
+endif()
