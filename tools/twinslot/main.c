@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "board_cli.h"
 #include "cli.h"
 
 static const char USAGE[] =
@@ -14,6 +15,13 @@ static const char USAGE[] =
 	"  pack      make slot images (header + application) from linked ELF or BIN\n"
 	"  inspect   show and check an image's header and hash (--json for scripts)\n"
 	"  compose   build a full 1 MB flash image: bootloader, slots, journal\n"
+	"  publish   upload a release to S3: slot images first, manifest last\n"
+	"  flash     install a local release into the board's inactive slot (AN3155)\n"
+	"  status    slots, versions and journal state, read from the board\n"
+	"  confirm   append CONFIRMED for the image on trial\n"
+	"  rollback  append ROLLED_BACK: go back to the other slot's image\n"
+	"  read      read memory from the board into a file (service)\n"
+	"  erase     erase flash sectors (service)\n"
 	"  help      this text; 'twinslot COMMAND --help' for a command's options\n"
 	"\n"
 	"Exit codes:\n"
@@ -21,6 +29,7 @@ static const char USAGE[] =
 	"  1  an input was refused (invalid, unreadable, failed a check); no\n"
 	"     output file was written\n"
 	"  2  usage error (unknown command or option, missing argument)\n"
+	"  3-6  board commands: see 'twinslot flash --help' and docs/host.md\n"
 	"\n"
 	"Documentation: docs/tools.md\n";
 
@@ -31,6 +40,13 @@ static const struct {
 	{ "pack", ts_cmd_pack },
 	{ "inspect", ts_cmd_inspect },
 	{ "compose", ts_cmd_compose },
+	{ "publish", ts_cmd_publish },
+	{ "flash", ts_cmd_flash },
+	{ "status", ts_cmd_status },
+	{ "confirm", ts_cmd_confirm },
+	{ "rollback", ts_cmd_rollback },
+	{ "read", ts_cmd_read },
+	{ "erase", ts_cmd_erase },
 };
 
 int main(int argc, char **argv)
