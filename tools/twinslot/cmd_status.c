@@ -1,0 +1,146 @@
+/* twinslot status: what the board holds, read through its ROM bootloader. */
+#include <stdio.h>
+#include <string.h>
+
+#include "board_cli.h"
+#include "cli.h"
+#include "twinslot/err.h"
+#include "twinslot/version.h"
+
+static const char HELP[] =
+	"usage: twinslot status --port DEV [options]\n"
+	"\n"
+	"Enter the ROM bootloader, read both slot headers and the journal (its end\n"
+	"by binary search, then records back from the end), print the slots, their\n"
+	"versions and journal states, and which slot the next update goes to; then\n"
+	"restart the board (BOOT0 low, NRST pulse) unless --stay.\n"
+	"\n"
+	"  --stay               leave the board in its ROM bootloader\n"
+	"  --full               read every journal record (128 KB)\n"
+	TS_BOARD_OPTS_HELP
+	"\n"
+	TS_BOARD_EXIT_HELP;
+
+static void slot_text(const struct ts_board *bd, enum ts_slot s, bool json)
+{
+	const struct ts_journal_state *j = &bd->journal;
+	char v[TS_VERSION_STR_MAX] = "";
+	char hash[2 * TS_RECORD_HASH_LEN + 1];
+	if (bd->ids[s].present)
+		ts_version_format(bd->ids[s].version, v);
+	ts_hex(bd->ids[s].hash, TS_RECORD_HASH_LEN, hash);
+	const char *rec = j->has_slot[s] ? ts_rec_type_name(j->slot[s].type) : "none";
+	bool running = bd->has_running && bd->running == s;
+	if (json) {
+		printf("\"%c\":{\"present\":%s", ts_slot_name(s), bd->ids[s].present ? "true" : "false");
+		if (bd->ids[s].present)
+			printf(",\"version\":\"%s\",\"product\":%u,\"app_size\":%u,\"hash\":\"%s\"", v,
+			       (unsigned)bd->hdr[s].product_id, (unsigned)bd->hdr[s].app_size, hash);
+		else
+			printf(",\"header\":\"%s\"", bd->hdr_err[s] == TS_ERR_BLANK ? "empty"
+						    : ts_strerror(bd->hdr_err[s]));
+		printf(",\"record\":\"%s\"", rec);
+		if (j->has_slot[s])
+			printf(",\"seq\":%u,\"attempt\":%u", (unsigned)j->slot[s].seq,
+			       (unsigned)j->slot[s].attempt);
+		printf(",\"running\":%s}", running ? "true" : "false");
+		return;
+	}
+	printf("slot %c: ", ts_slot_name(s));
+	if (bd->ids[s].present)
+		printf("v%s, product 0x%08X, %u bytes, sha256 %s...", v,
+		       (unsigned)bd->hdr[s].product_id, (unsigned)bd->hdr[s].app_size, hash);
+	else
+		printf("%s", bd->hdr_err[s] == TS_ERR_BLANK ? "empty"
+			     : ts_strerror(bd->hdr_err[s]));
+	printf("; journal: %s", rec);
+	if (j->has_slot[s]) {
+		printf(" (seq %u", (unsigned)j->slot[s].seq);
+		if (j->slot[s].type == TS_REC_ATTEMPT)
+			printf(", attempt %u", (unsigned)j->slot[s].attempt);
+		printf(")");
+	}
+	if (running)
+		printf("  [runs]");
+	printf("\n");
+}
+
+int ts_cmd_status(int argc, char **argv)
+{
+	static struct ts_board_cli board;
+	struct ts_board_cli *b = &board;
+	bool stay = false, full = false;
+	memset(b, 0, sizeof(*b));
+	b->cmd = "status";
+	for (int i = 1; i < argc;) {
+		int r;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(HELP, stdout);
+			return TS_BEXIT_OK;
+		}
+		if ((r = ts_board_opt(b, argc, argv, &i)) != 0) {
+			if (r < 0)
+				return TS_BEXIT_USAGE;
+			continue;
+		}
+		if (strcmp(argv[i], "--stay") == 0)
+			stay = true;
+		else if (strcmp(argv[i], "--full") == 0)
+			full = true;
+		else {
+			ts_cli_err(b->cmd, "unknown option %s (see twinslot status --help)", argv[i]);
+			return TS_BEXIT_USAGE;
+		}
+		i++;
+	}
+	struct ts_update_cfg cfg;
+	ts_update_default_cfg(&cfg);
+	if (full)
+		cfg.journal_back_max = TS_JOURNAL_RECORDS;
+	int rc = ts_board_open(b, &cfg);
+	if (rc)
+		return rc;
+	int err = ts_update_connect(&b->u);
+	if (err) {
+		rc = ts_board_fail(b, err);
+		ts_board_close(b);
+		return rc;
+	}
+	const struct ts_board *bd = &b->u.board;
+	const struct ts_journal_state *j = &bd->journal;
+	if (b->json) {
+		printf("{\"event\":\"status\",\"chip\":%u,\"bootloader\":%u,\"slots\":{",
+		       (unsigned)bd->pid, (unsigned)bd->bl_version);
+		slot_text(bd, TS_SLOT_A, true);
+		printf(",");
+		slot_text(bd, TS_SLOT_B, true);
+		printf("},\"journal\":{\"free_index\":%u,\"max_seq\":%u,\"records_read\":%u,"
+		       "\"complete\":%s,\"invalid\":%u,\"dirty\":%s},",
+		       (unsigned)j->free_index, (unsigned)j->max_seq,
+		       (unsigned)bd->journal_records_read, bd->journal_complete ? "true" : "false",
+		       (unsigned)j->invalid, j->dirty ? "true" : "false");
+		if (j->has_newest)
+			printf("\"newest\":{\"type\":\"%s\",\"slot\":\"%c\",\"seq\":%u},",
+			       ts_rec_type_name(j->newest.type), ts_slot_name(j->newest.slot),
+			       (unsigned)j->newest.seq);
+		printf("\"next_target\":\"%c\"}\n", ts_slot_name(bd->target));
+	} else {
+		printf("chip: product ID 0x%03X, ROM bootloader v%u.%u\n", (unsigned)bd->pid,
+		       bd->bl_version >> 4, bd->bl_version & 15u);
+		slot_text(bd, TS_SLOT_A, false);
+		slot_text(bd, TS_SLOT_B, false);
+		printf("journal: %u record position%s used, newest seq %u", (unsigned)j->free_index,
+		       j->free_index == 1 ? "" : "s", (unsigned)j->max_seq);
+		if (j->has_newest)
+			printf(", newest live record: %s slot %c", ts_rec_type_name(j->newest.type),
+			       ts_slot_name(j->newest.slot));
+		printf(" (%u read%s%s%s)\n", (unsigned)bd->journal_records_read,
+		       bd->journal_complete ? ", complete" : " from the end",
+		       j->invalid ? ", some invalid" : "", j->dirty ? ", order broken" : "");
+		printf("next update goes to: slot %c\n", ts_slot_name(bd->target));
+	}
+	fflush(stdout);
+	rc = stay ? TS_BEXIT_OK : ts_board_release(b);
+	ts_board_close(b);
+	return rc;
+}
