@@ -81,7 +81,7 @@ static void usage(FILE *f)
 		"  --tcp PORT          also serve the serial line on 127.0.0.1:PORT\n"
 		"  --control SOCK      control channel Unix socket (see docs/virtual-board.md)\n"
 		"  --events FILE       JSON-lines event log ('-': stderr)\n"
-		"  --console FILE      copy of everything the USARTs transmit\n"
+		"  --console FILE      copy of everything the USARTs transmit ('-': stdout)\n"
 		"  --realtime          board time follows the wall clock; serial paced at --baud\n"
 		"  --baud N            serial pacing baud rate (default 115200)\n"
 		"  --bits N            bits per byte for pacing: 11 (8E1, default) or 10 (8N1)\n"
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 	}
 	FILE *console = NULL;
 	if (console_path) {
-		console = fopen(console_path, "w");
+		console = strcmp(console_path, "-") ? fopen(console_path, "w") : stdout;
 		if (!console) {
 			fprintf(stderr, "board: cannot open console file %s: %s\n", console_path, strerror(errno));
 			return 1;
@@ -250,8 +250,10 @@ int main(int argc, char **argv)
 		sim_serial_step(&serial, board_now(&b) + i * 1000000ull);
 	sim_eventf(&b.ev, board_now(&b), "exit", "\"mode\":\"%s\",\"cycles\":%" PRIu64 ",\"resets\":%" PRIu32,
 		   board_mode_name(b.mode), b.cycles, b.reset_count);
-	if (console)
+	if (console && console != stdout)
 		fclose(console);
+	else if (console)
+		fflush(stdout);
 	control_close(&ctl);
 	sim_serial_close(&serial);
 	board_close(&b);

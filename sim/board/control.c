@@ -1,5 +1,5 @@
-#define _GNU_SOURCE /* accept4 */
 /* The board's control channel (see control.h). */
+#define _GNU_SOURCE /* accept4 */
 #include "control.h"
 
 #include <errno.h>
