@@ -252,8 +252,6 @@ void board_set_nrst(struct board *b, bool low)
 		sim_eventf(&b->ev, now, "nrst", "\"level\":0");
 	} else {
 		sim_eventf(&b->ev, board_now(b), "nrst", "\"level\":1");
-		b->nrst_low = true; /* reset while low, then released */
-		b->nrst_low = false;
 		board_reset(b, RESET_NRST);
 	}
 }

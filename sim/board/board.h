@@ -156,6 +156,7 @@ struct board {
 	uint32_t fix_off, fix_len;
 	uint8_t fix_data[8];
 	uint32_t dirty_off, dirty_end; /* flash range changed behind unicorn */
+	uint64_t flash_ops_seen; /* sim_flash ops when translations were last dropped */
 
 	/* peripherals */
 	struct flash_if fi;

@@ -207,6 +207,16 @@ static uint32_t rd32(struct board *b, uint32_t addr)
  * vector_base (what the core does at reset and what the ROM's Go does). */
 void bd_cpu_start_at(struct board *b, uint32_t vector_base)
 {
+	/* Flash may have changed behind unicorn since the core last ran (the ROM
+	 * model and power cuts write the array directly): drop every
+	 * translation of it so the new code is what runs. */
+	if (b->flash.ops != b->flash_ops_seen) {
+		b->flash_ops_seen = b->flash.ops;
+		memset(b->tbcount, 0, TS_FLASH_SIZE / 2 * sizeof *b->tbcount);
+		uc_ctl_remove_cache(b->uc, (uint64_t)TS_FLASH_BASE, (uint64_t)TS_FLASH_BASE + TS_FLASH_SIZE);
+		uc_ctl_remove_cache(b->uc, (uint64_t)0, (uint64_t)TS_FLASH_SIZE);
+		b->dirty_off = b->dirty_end = 0;
+	}
 	uint32_t zero = 0, lr = 0xFFFFFFFFu, xpsr = 0x01000000u;
 	for (int r = UC_ARM_REG_R0; r <= UC_ARM_REG_R12; r++)
 		uc_reg_write(b->uc, r, &zero);

@@ -124,6 +124,26 @@ control_channel)
 	[ "$causes" = "power nrst nrst power power " ] || fail "reset causes: $causes"
 	expect_event '"type":"boot","addr":536805376,"mode":"rom"'
 	;;
+rom_reflash_runs_new_code)
+	# run one program, rewrite sector 0 through the ROM bootloader with
+	# another and Go: the new code must run, not stale translations
+	STM32FLASH=$(command -v stm32flash) || { echo "SKIP: no stm32flash"; exit 77; }
+	make_flash hello
+	"$BOARD" --flash "$T/flash" --events "$T/ev" --console "$T/con" --control "$T/sock" \
+		--max-wall 60 >"$T/out" &
+	PID=$!
+	wait_for "$T/con" "10ms"
+	pty=$(head -1 "$T/out")
+	ctl "boot0 1" "nrst pulse" >/dev/null
+	: >"$T/con"
+	"$STM32FLASH" -m 8n1 -b 115200 -w "$FW/flash.bin" -S 0x08000000 -g 0x08000000 "$pty" \
+		>"$T/stm32flash.log" 2>&1 || { cat "$T/stm32flash.log" >&2; fail "stm32flash"; }
+	wait_for "$T/con" "cr 80000000"
+	ctl quit >/dev/null
+	wait "$PID"; PID=
+	grep -q "hello board" "$T/con" && fail "the old program ran after the reflash"
+	expect_event '"type":"rom_go","addr":134217728'
+	;;
 *) fail "unknown scenario $SCEN" ;;
 esac
 echo "PASS $SCEN"
