@@ -139,9 +139,10 @@ void board_flush_dirty(struct board *b)
 {
 	if (!b->dirty_end || !b->uc)
 		return;
-	uc_ctl_remove_cache(b->uc, (uint64_t)TS_FLASH_BASE + b->dirty_off,
-			    (uint64_t)TS_FLASH_BASE + b->dirty_end);
-	uc_ctl_remove_cache(b->uc, (uint64_t)b->dirty_off, (uint64_t)b->dirty_end);
+	/* All of them: uc_ctl_remove_cache on a range proved unreliable in
+	 * unicorn 2.0.1 (stale blocks ran after a rewrite); flash changes are
+	 * rare enough for a full flush. */
+	uc_ctl_flush_tlb(b->uc);
 	b->dirty_off = b->dirty_end = 0;
 }
 

@@ -213,8 +213,7 @@ void bd_cpu_start_at(struct board *b, uint32_t vector_base)
 	if (b->flash.ops != b->flash_ops_seen) {
 		b->flash_ops_seen = b->flash.ops;
 		memset(b->tbcount, 0, TS_FLASH_SIZE / 2 * sizeof *b->tbcount);
-		uc_ctl_remove_cache(b->uc, (uint64_t)TS_FLASH_BASE, (uint64_t)TS_FLASH_BASE + TS_FLASH_SIZE);
-		uc_ctl_remove_cache(b->uc, (uint64_t)0, (uint64_t)TS_FLASH_SIZE);
+		uc_ctl_flush_tlb(b->uc); /* UC_CTL_TB_FLUSH: all translated blocks */
 		b->dirty_off = b->dirty_end = 0;
 	}
 	uint32_t zero = 0, lr = 0xFFFFFFFFu, xpsr = 0x01000000u;
