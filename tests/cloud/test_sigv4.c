@@ -330,7 +330,7 @@ static int run_case(const char *dir, const char *name)
 
 	/* request.txt: request line, headers (folded lines continue the
 	 * previous value), blank line, body. */
-	char *lines[64];
+	char *lines[64] = { 0 };
 	size_t nl = 0;
 	char *body = strstr(reqs, "\n\n");
 	if (body) {
@@ -341,6 +341,7 @@ static int run_case(const char *dir, const char *name)
 	}
 	for (char *s = strtok(reqs, "\n"); s && nl < 64; s = strtok(NULL, "\n"))
 		lines[nl++] = s;
+	assert_true(nl > 0);
 	char *method = lines[0];
 	char *target = strchr(method, ' ');
 	*target++ = '\0';

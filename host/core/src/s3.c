@@ -412,8 +412,8 @@ static int send(struct ts_s3 *s3, const char *method, const char *key, const cha
 static void describe(const struct ts_s3 *s3, const char *key, const char *url, char *out,
 		     size_t n)
 {
-	if (key)
-		snprintf(out, n, "s3://%s/%s", s3->cfg.bucket, key);
+	if (key || !url)
+		snprintf(out, n, "s3://%s/%s", s3->cfg.bucket, key ? key : "");
 	else {
 		/* A presigned URL's query is a credential: leave it out. */
 		size_t k = strcspn(url, "?");
