@@ -22,6 +22,7 @@ static const char USAGE[] =
 	"  rollback  append ROLLED_BACK: go back to the other slot's image\n"
 	"  read      read memory from the board into a file (service)\n"
 	"  erase     erase flash sectors (service)\n"
+	"  agent     the polling daemon: installs new releases from S3 on the board\n"
 	"  help      this text; 'twinslot COMMAND --help' for a command's options\n"
 	"\n"
 	"Exit codes:\n"
@@ -47,6 +48,7 @@ static const struct {
 	{ "rollback", ts_cmd_rollback },
 	{ "read", ts_cmd_read },
 	{ "erase", ts_cmd_erase },
+	{ "agent", ts_cmd_agent },
 };
 
 int main(int argc, char **argv)
