@@ -420,9 +420,6 @@ enum ts_agent_verdict ts_agent_install(struct ts_agent *a)
 			return TS_AGENT_FAILED;
 		}
 		if (u->outcome == TS_OUTCOME_CONFIRMED) {
-			a->board_version = a->m.version;
-			a->has_board_version = true;
-			put_u32(a, K_BOARD, a->board_version);
 			setmsg(a, "v%s booted from slot %c and confirmed itself", mv,
 			       ts_slot_name(t));
 			return TS_AGENT_CONFIRMED;
@@ -533,6 +530,11 @@ static void settle(struct ts_agent *a, enum ts_agent_verdict v)
 	copy(a->etag, sizeof a->etag, a->new_etag);
 	put_str(a, K_ETAG, a->etag);
 	put_str(a, K_OUTCOME, ts_agent_verdict_name(v));
+	if (v == TS_AGENT_CONFIRMED) {
+		a->board_version = a->m.version;
+		a->has_board_version = true;
+		put_u32(a, K_BOARD, a->board_version);
+	}
 	if (v == TS_AGENT_ROLLED_BACK || v == TS_AGENT_NO_VERDICT) {
 		a->has_failed = true;
 		a->failed_version = a->m.version;
