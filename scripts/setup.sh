@@ -30,6 +30,12 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 # scripts/s3rver/package-lock.json. Quiet, and skipped when already in place.
 s3rver_deps() {
   local d; d="$(cd "$(dirname "$0")" && pwd)/s3rver"
+  local major; major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$major" -lt 20 ]; then
+    echo "setup: warning: Node.js $(node --version 2>/dev/null || echo '(none)') is older than 20," \
+         "which @20minutes/s3rver 4.x declares it needs (Debian 12's own nodejs is 18):" \
+         "the local S3 server may not start; install Node.js 20 or newer." >&2
+  fi
   if [ ! -f "$d/node_modules/.package-lock.json" ] ||
      [ "$d/package-lock.json" -nt "$d/node_modules/.package-lock.json" ]; then
     echo "setup: installing the local S3 server (npm ci in scripts/s3rver)"
