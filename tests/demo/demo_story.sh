@@ -29,8 +29,9 @@ fail() {
 }
 
 start=$SECONDS
-"$SRC/scripts/demo.sh" --no-setup --build-dir "$BUILD" --workdir "$T" >"$T/demo.out" 2>&1 ||
-	{ cat "$T/demo.out"; fail "scripts/demo.sh exited with $?"; }
+rc=0
+"$SRC/scripts/demo.sh" --no-setup --build-dir "$BUILD" --workdir "$T" >"$T/demo.out" 2>&1 || rc=$?
+[ $rc = 0 ] || { cat "$T/demo.out"; fail "scripts/demo.sh exited with $rc"; }
 echo "demo ran in $((SECONDS - start)) s"
 
 # The flash file: the images are the published ones, byte for byte.
