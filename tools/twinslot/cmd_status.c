@@ -5,6 +5,7 @@
 #include "board_cli.h"
 #include "cli.h"
 #include "twinslot/err.h"
+#include "decide.h"
 #include "twinslot/version.h"
 
 static const char HELP[] =
@@ -17,28 +18,41 @@ static const char HELP[] =
 	"\n"
 	"  --stay               leave the board in its ROM bootloader\n"
 	"  --full               read every journal record (128 KB)\n"
+	"  --verify             read both slot bodies and hash them as the bootloader\n"
+	"                       does (up to 768 KB over the UART). Without it images\n"
+	"                       are known by their headers only: \"body not verified\"\n"
 	TS_BOARD_OPTS_HELP
 	"\n"
 	TS_BOARD_EXIT_HELP;
+
+static const char *body_text(const struct ts_board *bd, enum ts_slot s)
+{
+	if (!bd->body_checked[s])
+		return "not verified";
+	return bd->body_err[s] == TS_OK ? "ok" : ts_strerror(bd->body_err[s]);
+}
 
 static void slot_text(const struct ts_board *bd, enum ts_slot s, bool json)
 {
 	const struct ts_journal_state *j = &bd->journal;
 	char v[TS_VERSION_STR_MAX] = "";
 	char hash[2 * TS_RECORD_HASH_LEN + 1];
-	if (bd->ids[s].present)
-		ts_version_format(bd->ids[s].version, v);
-	ts_hex(bd->ids[s].hash, TS_RECORD_HASH_LEN, hash);
+	bool hdr_ok = bd->hdr_err[s] == TS_OK;
+	if (hdr_ok)
+		ts_version_format(bd->hdr[s].version, v);
+	ts_hex(bd->hdr[s].app_sha256, TS_RECORD_HASH_LEN, hash);
 	const char *rec = j->has_slot[s] ? ts_rec_type_name(j->slot[s].type) : "none";
 	bool running = bd->has_running && bd->running == s;
+	const char *hdr = hdr_ok ? "ok" : bd->hdr_err[s] == TS_ERR_BLANK ? "empty"
+					: ts_strerror(bd->hdr_err[s]);
 	if (json) {
 		printf("\"%c\":{\"present\":%s", ts_slot_name(s), bd->ids[s].present ? "true" : "false");
-		if (bd->ids[s].present)
+		if (hdr_ok)
 			printf(",\"version\":\"%s\",\"product\":%u,\"app_size\":%u,\"hash\":\"%s\"", v,
 			       (unsigned)bd->hdr[s].product_id, (unsigned)bd->hdr[s].app_size, hash);
-		else
-			printf(",\"header\":\"%s\"", bd->hdr_err[s] == TS_ERR_BLANK ? "empty"
-						    : ts_strerror(bd->hdr_err[s]));
+		printf(",\"header\":\"%s\"", hdr);
+		if (hdr_ok)
+			printf(",\"body\":\"%s\"", body_text(bd, s));
 		printf(",\"record\":\"%s\"", rec);
 		if (j->has_slot[s])
 			printf(",\"seq\":%u,\"attempt\":%u", (unsigned)j->slot[s].seq,
@@ -47,12 +61,12 @@ static void slot_text(const struct ts_board *bd, enum ts_slot s, bool json)
 		return;
 	}
 	printf("slot %c: ", ts_slot_name(s));
-	if (bd->ids[s].present)
-		printf("v%s, product 0x%08X, %u bytes, sha256 %s...", v,
-		       (unsigned)bd->hdr[s].product_id, (unsigned)bd->hdr[s].app_size, hash);
+	if (hdr_ok)
+		printf("v%s, product 0x%08X, %u bytes, sha256 %s... (header ok, body %s)", v,
+		       (unsigned)bd->hdr[s].product_id, (unsigned)bd->hdr[s].app_size, hash,
+		       body_text(bd, s));
 	else
-		printf("%s", bd->hdr_err[s] == TS_ERR_BLANK ? "empty"
-			     : ts_strerror(bd->hdr_err[s]));
+		printf("%s", hdr);
 	printf("; journal: %s", rec);
 	if (j->has_slot[s]) {
 		printf(" (seq %u", (unsigned)j->slot[s].seq);
@@ -61,7 +75,7 @@ static void slot_text(const struct ts_board *bd, enum ts_slot s, bool json)
 		printf(")");
 	}
 	if (running)
-		printf("  [runs]");
+		printf("  [runs or is the fallback: kept]");
 	printf("\n");
 }
 
@@ -69,7 +83,7 @@ int ts_cmd_status(int argc, char **argv)
 {
 	static struct ts_board_cli board;
 	struct ts_board_cli *b = &board;
-	bool stay = false, full = false;
+	bool stay = false, full = false, verify = false;
 	memset(b, 0, sizeof(*b));
 	b->cmd = "status";
 	for (int i = 1; i < argc;) {
@@ -87,6 +101,8 @@ int ts_cmd_status(int argc, char **argv)
 			stay = true;
 		else if (strcmp(argv[i], "--full") == 0)
 			full = true;
+		else if (strcmp(argv[i], "--verify") == 0)
+			verify = true;
 		else {
 			ts_cli_err(b->cmd, "unknown option %s (see twinslot status --help)", argv[i]);
 			return TS_BEXIT_USAGE;
@@ -97,6 +113,7 @@ int ts_cmd_status(int argc, char **argv)
 	ts_update_default_cfg(&cfg);
 	if (full)
 		cfg.journal_back_max = TS_JOURNAL_RECORDS;
+	cfg.verify_slots = verify;
 	int rc = ts_board_open(b, &cfg);
 	if (rc)
 		return rc;
@@ -108,6 +125,16 @@ int ts_cmd_status(int argc, char **argv)
 	}
 	const struct ts_board *bd = &b->u.board;
 	const struct ts_journal_state *j = &bd->journal;
+	bool unverified = false;
+	for (int s = 0; s < TS_SLOT_COUNT; s++)
+		unverified |= bd->hdr_err[s] == TS_OK && !bd->body_checked[s];
+	/* What the bootloader will do at the next reset, by its own decision
+	 * function, on what was read (headers only unless --verify). */
+	struct ts_boot_input in = { .journal = j, .max_attempts = TS_MAX_ATTEMPTS };
+	struct ts_boot_plan plan;
+	memcpy(in.ids, bd->ids, sizeof(in.ids));
+	ts_boot_decide(&in, &plan);
+	static const char *const ACTIONS[] = { "run", "trial", "halt" };
 	if (b->json) {
 		printf("{\"event\":\"status\",\"chip\":%u,\"bootloader\":%u,\"slots\":{",
 		       (unsigned)bd->pid, (unsigned)bd->bl_version);
@@ -123,6 +150,11 @@ int ts_cmd_status(int argc, char **argv)
 			printf("\"newest\":{\"type\":\"%s\",\"slot\":\"%c\",\"seq\":%u},",
 			       ts_rec_type_name(j->newest.type), ts_slot_name(j->newest.slot),
 			       (unsigned)j->newest.seq);
+		printf("\"next_boot\":{\"action\":\"%s\"", ACTIONS[plan.action]);
+		if (plan.action != TS_BOOT_HALT)
+			printf(",\"slot\":\"%c\",\"attempt\":%u", ts_slot_name(plan.slot),
+			       (unsigned)plan.attempt);
+		printf(",\"reason\":\"%s\"},", ts_boot_reason_str(plan.reason));
 		printf("\"next_target\":\"%c\"}\n", ts_slot_name(bd->target));
 	} else {
 		printf("chip: product ID 0x%03X, ROM bootloader v%u.%u\n", (unsigned)bd->pid,
@@ -137,6 +169,16 @@ int ts_cmd_status(int argc, char **argv)
 		printf(" (%u read%s%s%s)\n", (unsigned)bd->journal_records_read,
 		       bd->journal_complete ? ", complete" : " from the end",
 		       j->invalid ? ", some invalid" : "", j->dirty ? ", order broken" : "");
+		printf("next boot: ");
+		if (plan.action == TS_BOOT_HALT)
+			printf("none, the bootloader waits for the host");
+		else if (plan.action == TS_BOOT_TRIAL)
+			printf("slot %c, trial %u/%u", ts_slot_name(plan.slot), (unsigned)plan.attempt,
+			       (unsigned)TS_MAX_ATTEMPTS);
+		else
+			printf("slot %c", ts_slot_name(plan.slot));
+		printf(" (%s)%s\n", ts_boot_reason_str(plan.reason),
+		       unverified ? " [from the slot headers: bodies not verified, see --verify]" : "");
 		printf("next update goes to: slot %c\n", ts_slot_name(bd->target));
 	}
 	fflush(stdout);

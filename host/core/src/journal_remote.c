@@ -69,6 +69,26 @@ int ts_journal_read_remote(struct ts_remote_reader *r, const struct ts_slot_id *
 		return err;
 	st->free_index = end;
 
+	/* The binary search assumes append order. The one break of it our
+	 * writers can leave is a torn compaction erase: an erased prefix with
+	 * old records after it. Two probes catch it whichever way the search
+	 * went: position 0 blank before a non-blank end, or the last position
+	 * non-blank after a blank end. The caller then reads everything. */
+	uint8_t p[TS_RECORD_SIZE];
+	if (end > 0) {
+		if ((err = ts_remote_read(r, 0, p, TS_RECORD_SIZE)) != TS_OK)
+			return err;
+		if (ts_record_parse(p, &(struct ts_record){ 0 }) == TS_ERR_BLANK)
+			st->dirty = true;
+	}
+	if (end < TS_JOURNAL_RECORDS) {
+		if ((err = ts_remote_read(r, (TS_JOURNAL_RECORDS - 1u) * TS_RECORD_SIZE, p,
+					  TS_RECORD_SIZE)) != TS_OK)
+			return err;
+		if (ts_record_parse(p, &(struct ts_record){ 0 }) != TS_ERR_BLANK)
+			st->dirty = true;
+	}
+
 	uint32_t i = end;
 	while (i > 0 && *records_read < back_max) {
 		i--;
@@ -104,6 +124,8 @@ int ts_journal_read_remote(struct ts_remote_reader *r, const struct ts_slot_id *
 		if (all_found(st, ids))
 			break;
 	}
-	*complete = *records_read == end;
+	/* Complete only when the order held: with a hole, records may lie
+	 * beyond the end the binary search found. */
+	*complete = *records_read == end && !st->dirty;
 	return TS_OK;
 }

@@ -241,6 +241,8 @@ static int read_slot_header(struct ts_update *u, enum ts_slot s)
 	if (err)
 		return rom_fail(u, err);
 	memset(&b->ids[s], 0, sizeof(b->ids[s]));
+	b->body_checked[s] = false;
+	b->body_err[s] = TS_OK;
 	b->hdr_err[s] = ts_image_header_parse(raw, &b->hdr[s]);
 	if (b->hdr_err[s] == TS_OK) {
 		enum ts_slot linked;
@@ -253,6 +255,45 @@ static int read_slot_header(struct ts_update *u, enum ts_slot s)
 		b->ids[s].present = true;
 		b->ids[s].version = b->hdr[s].version;
 		memcpy(b->ids[s].hash, b->hdr[s].app_sha256, TS_RECORD_HASH_LEN);
+	}
+	return TS_OK;
+}
+
+/* Hash slot s's application as the bootloader will (vector table, SHA-256).
+ * A mismatch makes the slot absent for the journal scan and the target. */
+static int verify_slot_body(struct ts_update *u, enum ts_slot s)
+{
+	struct ts_board *b = &u->board;
+	uint32_t load = b->hdr[s].load_addr, total = b->hdr[s].app_size;
+	uint8_t digest[TS_SHA256_LEN];
+	struct ts_sha256 sha;
+	int err, bad = TS_OK;
+
+	ts_sha256_init(&sha);
+	for (uint32_t off = 0; off < total;) {
+		uint32_t n = total - off < sizeof(u->block) ? total - off : (uint32_t)sizeof(u->block);
+		if ((err = ts_an3155_read_memory(&u->rom, load + off, u->block, n)) != TS_OK)
+			return rom_fail(u, err);
+		if (off == 0 && n >= 8) {
+			uint32_t sp = (uint32_t)u->block[0] | (uint32_t)u->block[1] << 8 |
+				      (uint32_t)u->block[2] << 16 | (uint32_t)u->block[3] << 24;
+			uint32_t pc = (uint32_t)u->block[4] | (uint32_t)u->block[5] << 8 |
+				      (uint32_t)u->block[6] << 16 | (uint32_t)u->block[7] << 24;
+			bad = ts_image_check_vectors(&b->hdr[s], sp, pc);
+		}
+		ts_sha256_update(&sha, u->block, n);
+		off += n;
+		progress(u, "verify", off, total);
+	}
+	ts_sha256_final(&sha, digest);
+	if (bad == TS_OK && memcmp(digest, b->hdr[s].app_sha256, TS_SHA256_LEN) != 0)
+		bad = TS_ERR_HASH;
+	b->body_checked[s] = true;
+	b->body_err[s] = bad;
+	if (bad) {
+		b->ids[s].present = false;
+		say(u, TS_LOG_WARN, "slot %c: the application does not match its header (%s): "
+		    "the bootloader will not run it", ts_slot_name(s), ts_strerror(bad));
 	}
 	return TS_OK;
 }
@@ -282,8 +323,21 @@ int ts_update_read_board(struct ts_update *u)
 	for (int s = 0; s < TS_SLOT_COUNT; s++)
 		if ((err = read_slot_header(u, (enum ts_slot)s)) != TS_OK)
 			return err;
-	if ((err = read_journal(u, false)) != TS_OK)
+	for (int s = 0; s < TS_SLOT_COUNT; s++)
+		if (u->cfg.verify_slots && u->board.ids[s].present &&
+		    (err = verify_slot_body(u, (enum ts_slot)s)) != TS_OK)
+			return err;
+	/* A back-walk budget of the whole sector means: read all of it, holes
+	 * and all (the binary search could stop at a hole). */
+	if ((err = read_journal(u, u->cfg.journal_back_max >= TS_JOURNAL_RECORDS)) != TS_OK)
 		return err;
+	/* Order broken (a torn compaction erase): the end found by binary
+	 * search may be wrong, so only the whole journal tells the truth. */
+	if (u->board.journal.dirty && !u->board.journal_complete) {
+		say(u, TS_LOG_INFO, "journal: order broken: reading all of it");
+		if ((err = read_journal(u, true)) != TS_OK)
+			return err;
+	}
 	pick_target(&u->board);
 	return TS_OK;
 }

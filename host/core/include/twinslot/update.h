@@ -60,6 +60,9 @@ struct ts_update_cfg {
 	bool outcome_journal;       /* no verdict on the console: read the journal
 	                               (re-enters the ROM: counts as a trial reset) */
 	uint32_t journal_back_max;  /* records read back from the journal's end (256) */
+	bool verify_slots;          /* read both slot bodies and hash them (slow: up to
+	                               768 KB over the UART); else images are known
+	                               by their headers only */
 	struct ts_an3155_cfg rom;
 };
 
@@ -89,6 +92,9 @@ struct ts_board {
 	int hdr_err[TS_SLOT_COUNT];          /* TS_OK, TS_ERR_BLANK, ... */
 	struct ts_image_header hdr[TS_SLOT_COUNT];
 	struct ts_slot_id ids[TS_SLOT_COUNT];
+	bool body_checked[TS_SLOT_COUNT];    /* the body was read and hashed */
+	int body_err[TS_SLOT_COUNT];         /* then: TS_OK, TS_ERR_HASH or
+	                                        TS_ERR_VECTOR (ids[].present false) */
 	struct ts_journal_state journal;     /* per slot: newest live record */
 	bool journal_complete;               /* every record was read */
 	uint32_t journal_records_read;
