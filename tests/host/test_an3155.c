@@ -319,6 +319,7 @@ static void read_timeout_names_command_and_address(void **state)
 	assert_int_equal(ts_an3155_read_memory(&C, 0x08080000u, b, 4), TS_ERR_TIMEOUT);
 	assert_non_null(strstr(C.msg, "Read Memory at 0x08080000"));
 	assert_non_null(strstr(C.msg, "time-out"));
+	assert_non_null(strstr(C.msg, "check the board's power, the wiring and the baud rate"));
 }
 
 static void garbage_instead_of_ack(void **state)

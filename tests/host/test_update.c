@@ -226,6 +226,9 @@ static void board_that_stops_answering_fails_then_retry_succeeds(void **state)
 	assert_int_equal(err, TS_ERR_TIMEOUT);
 	assert_int_equal(u.phase, TS_PHASE_WRITE);
 	assert_non_null(strstr(u.msg, "0x7F"));
+	/* The command and address that started the trouble, and what to try. */
+	assert_non_null(strstr(u.msg, "Write Memory at 0x080"));
+	assert_non_null(strstr(u.msg, "check the board's power"));
 	/* Nothing committed: the journal is as before, slot B has no header. */
 	scan(&fb, &st);
 	assert_int_equal(st.newest.type, TS_REC_CONFIRMED);

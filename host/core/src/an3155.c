@@ -211,11 +211,43 @@ int ts_an3155_connect(struct ts_an3155 *c)
 	return ts_an3155_sync(c);
 }
 
+/* What to try when a command keeps failing. */
+static const char *hint(int err)
+{
+	switch (err) {
+	case TS_ERR_TIMEOUT: return "check the board's power, the wiring and the baud rate, then retry";
+	case TS_ERR_PROTO: return "noise on the line or a wrong baud rate: check the wiring and --baud";
+	case TS_ERR_NACK: return "the ROM refuses it";
+	default: return "check the serial port";
+	}
+}
+
+/* Every attempt failed: the last command's sentence (command, address,
+ * reason), how many tries, and what to try. When the re-sync itself failed,
+ * say so after the command that started the trouble. */
+static int gave_up(struct ts_an3155 *c, int err, const char *cmd_msg, bool sync_failed)
+{
+	char m[sizeof(c->msg)];
+	unsigned tries = c->cfg.retries + 1u;
+	if (!cmd_msg[0]) /* never got as far as the command: sync's message */
+		return err;
+	memcpy(m, cmd_msg, sizeof(m));
+	if (sync_failed)
+		return fail(c, err, "%.110s; then no answer to sync (0x7F) within %u ms: %s", m,
+			    (unsigned)c->cfg.sync_budget_ms, hint(TS_ERR_TIMEOUT));
+	if (strchr(m, '?')) /* the command's own sentence already says what to check */
+		return fail(c, err, "%.150s (%u tr%s)", m, tries, tries == 1 ? "y" : "ies");
+	return fail(c, err, "%.150s (%u tr%s): %s", m, tries, tries == 1 ? "y" : "ies", hint(err));
+}
+
 /* Run one attempt of a command; on failure re-sync and try again. The
  * attempt functions fill c->msg themselves. */
 #define RETRYING(call)                                                          \
 	do {                                                                    \
 		int err_ = TS_OK;                                               \
+		bool sync_failed_ = false;                                      \
+		char cmd_msg_[sizeof(c->msg)];                                  \
+		cmd_msg_[0] = 0;                                                \
 		for (unsigned try_ = 0; try_ <= c->cfg.retries; try_++) {       \
 			if (!c->synced || try_ > 0) {                           \
 				if (try_ > 0)                                   \
@@ -224,16 +256,19 @@ int ts_an3155_connect(struct ts_an3155 *c)
 				int serr_ = ts_an3155_sync(c);                  \
 				if (serr_) {                                    \
 					err_ = serr_;                           \
+					sync_failed_ = true;                    \
 					continue;                               \
 				}                                               \
 			}                                                       \
+			sync_failed_ = false;                                   \
 			err_ = (call);                                          \
 			if (err_ == TS_OK || err_ == TS_ERR_INVAL ||            \
 			    err_ == TS_ERR_UNSUPPORTED)                         \
 				return err_;                                    \
+			memcpy(cmd_msg_, c->msg, sizeof(cmd_msg_));             \
 			c->synced = false;                                      \
 		}                                                               \
-		return err_;                                                    \
+		return gave_up(c, err_, cmd_msg_, sync_failed_);                \
 	} while (0)
 
 /* ---- Get ---- */
@@ -402,8 +437,10 @@ int ts_an3155_set_voltage_range(struct ts_an3155 *c, uint8_t range)
 	}
 	char prev[sizeof(c->msg)];
 	memcpy(prev, c->msg, sizeof(prev));
-	return fail(c, err, "voltage range %u (write to 0x%08X): %.120s", range,
-		    (unsigned)TS_AN3155_VRANGE_ADDR, prev);
+	return fail(c, err, "voltage range %u (write to 0x%08X): %.120s%s", range,
+		    (unsigned)TS_AN3155_VRANGE_ADDR, prev,
+		    err == TS_ERR_NACK ? ": a ROM without this setting, or a board below 2.7 V, "
+					 "needs --no-voltage-range" : "");
 }
 
 /* ---- Extended Erase ---- */
@@ -465,16 +502,25 @@ int ts_an3155_extended_erase(struct ts_an3155 *c, const uint16_t *sectors, size_
 	if (budget < timeout)
 		c->cfg.sync_budget_ms = timeout;
 	int err = TS_OK;
+	bool sync_failed = false;
+	char cmd_msg[sizeof(c->msg)];
+	cmd_msg[0] = 0;
 	for (unsigned t = 0; t <= c->cfg.retries; t++) {
-		if ((!c->synced || t > 0) && (err = ts_an3155_sync(c)) != TS_OK)
+		if ((!c->synced || t > 0) && (err = ts_an3155_sync(c)) != TS_OK) {
+			sync_failed = true;
 			continue;
+		}
+		sync_failed = false;
 		if (t > 0)
 			c->retried++;
 		err = erase_once(c, sectors, n, timeout, max_ms);
 		if (err == TS_OK)
 			break;
+		memcpy(cmd_msg, c->msg, sizeof(cmd_msg));
 		c->synced = false;
 	}
+	if (err != TS_OK)
+		err = gave_up(c, err, cmd_msg, sync_failed);
 	c->cfg.sync_budget_ms = budget;
 	return err;
 }

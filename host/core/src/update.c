@@ -166,12 +166,13 @@ int ts_update_enter_rom(struct ts_update *u)
 
 	u->phase = TS_PHASE_CONNECT;
 	if ((err = p->serial_configure(p->ctx, u->cfg.baud, true)) != TS_OK)
-		return fail(u, err, "cannot configure the serial port at %u 8E1: %s",
+		return fail(u, err, "cannot configure the serial port at %u 8E1: %s "
+			    "(is --port right and free?)",
 			    (unsigned)u->cfg.baud, ts_strerror(err));
 	if ((err = p->set_boot0(p->ctx, true)) != TS_OK)
-		return fail(u, err, "cannot set BOOT0 high: %s", ts_strerror(err));
+		return fail(u, err, "cannot set BOOT0 high: %s (check --pins)", ts_strerror(err));
 	if ((err = reset_pulse(u)) != TS_OK)
-		return fail(u, err, "cannot pulse NRST: %s", ts_strerror(err));
+		return fail(u, err, "cannot pulse NRST: %s (check --pins)", ts_strerror(err));
 	u->in_rom = true;
 	if ((err = ts_an3155_connect(&u->rom)) != TS_OK)
 		return rom_fail(u, err);
@@ -541,7 +542,8 @@ static int write_header(struct ts_update *u)
 			return rom_fail(u, err);
 		if (memcmp(u->block, u->img_hdr + o, TS_AN3155_BLOCK_MAX) != 0)
 			return fail(u, TS_ERR_FLASH, "the image header read back from 0x%08X differs "
-				    "from what was written (was the slot erased?)", (unsigned)(base + o));
+				    "from what was written (slot not erased? write-protected?): nothing "
+				    "committed; retry", (unsigned)(base + o));
 	}
 	return TS_OK;
 }
@@ -606,16 +608,18 @@ static int write_record(struct ts_update *u, uint32_t index, const struct ts_rec
 	if ((err = ts_an3155_read_memory(&u->rom, addr, back, TS_RECORD_SIZE)) != TS_OK)
 		return rom_fail(u, err);
 	if (!all_ff(back, TS_RECORD_SIZE))
-		return fail(u, TS_ERR_STATE, "journal position %u (0x%08X) is not blank",
-			    (unsigned)index, (unsigned)addr);
+		return fail(u, TS_ERR_STATE, "journal record at 0x%08X (position %u): not blank, "
+			    "refusing to program over it: nothing committed; retry (the journal is "
+			    "then read whole and compacted)", (unsigned)addr, (unsigned)index);
 	ts_record_encode(r, enc);
 	if ((err = ts_an3155_write_memory(&u->rom, addr, enc, TS_RECORD_SIZE)) != TS_OK)
 		return rom_fail(u, err);
 	if ((err = ts_an3155_read_memory(&u->rom, addr, back, TS_RECORD_SIZE)) != TS_OK)
 		return rom_fail(u, err);
 	if (memcmp(enc, back, TS_RECORD_SIZE) != 0)
-		return fail(u, TS_ERR_FLASH, "journal record at 0x%08X reads back wrong",
-			    (unsigned)addr);
+		return fail(u, TS_ERR_FLASH, "journal record written at 0x%08X reads back "
+			    "different: flash did not take it (sector 11 write-protected or worn?): "
+			    "see twinslot status, then retry", (unsigned)addr);
 	return TS_OK;
 }
 
@@ -628,7 +632,8 @@ int ts_update_append(struct ts_update *u, enum ts_rec_type type, enum ts_slot sl
 
 	if (!b->ids[slot].present)
 		return fail(u, TS_ERR_STATE, "slot %c holds no valid image header: no %s record "
-			    "about it", ts_slot_name(slot), ts_rec_type_name(type));
+			    "about it (install an image there first)", ts_slot_name(slot),
+			    ts_rec_type_name(type));
 	memset(&rec, 0, sizeof(rec));
 	rec.type = (uint8_t)type;
 	rec.slot = (uint8_t)slot;
@@ -648,7 +653,8 @@ int ts_update_append(struct ts_update *u, enum ts_rec_type type, enum ts_slot sl
 		rec.seq = b->journal.max_seq + 1u;
 		if ((err = ts_journal_plan_append(&b->journal, TS_JOURNAL_RECORDS, &rec, 1,
 						  &w)) != TS_OK)
-			return fail(u, err, "journal append plan: %s", ts_strerror(err));
+			return fail(u, err, "cannot plan the journal append: %s (a bug: please report it "
+				    "with twinslot status --full)", ts_strerror(err));
 		bool rescan = false;
 		if (w.erase) {
 			/* Compaction rewrites every slot's newest live record:
@@ -712,14 +718,15 @@ int ts_update_restart(struct ts_update *u)
 	int err;
 	u->phase = TS_PHASE_RESTART;
 	if ((err = p->set_boot0(p->ctx, false)) != TS_OK)
-		return fail(u, err, "cannot set BOOT0 low: %s", ts_strerror(err));
+		return fail(u, err, "cannot set BOOT0 low: %s (check --pins)", ts_strerror(err));
 	/* Listen to the console from the first byte the bootloader sends. */
 	if ((err = p->serial_configure(p->ctx, u->cfg.console_baud, false)) != TS_OK)
-		return fail(u, err, "cannot configure the serial port at %u 8N1: %s",
+		return fail(u, err, "cannot configure the serial port at %u 8N1: %s "
+			    "(is --console-baud supported?)",
 			    (unsigned)u->cfg.console_baud, ts_strerror(err));
 	p->serial_flush_input(p->ctx);
 	if ((err = reset_pulse(u)) != TS_OK)
-		return fail(u, err, "cannot pulse NRST: %s", ts_strerror(err));
+		return fail(u, err, "cannot pulse NRST: %s (check --pins)", ts_strerror(err));
 	u->in_rom = false;
 	u->rom.synced = false;
 	return TS_OK;
@@ -800,7 +807,8 @@ int ts_update_wait_outcome(struct ts_update *u)
 		uint64_t left = end - t;
 		long n = p->serial_read(p->ctx, buf, sizeof(buf), left > 200 ? 200u : (uint32_t)left);
 		if (n < 0)
-			return fail(u, (int)n, "reading the console: %s", ts_strerror((int)n));
+			return fail(u, (int)n, "reading the console on the serial port: %s (the outcome "
+				    "is unknown: see twinslot status)", ts_strerror((int)n));
 		for (long i = 0; i < n; i++) {
 			char ch = (char)buf[i];
 			if (ch == '\r')

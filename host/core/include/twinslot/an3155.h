@@ -58,7 +58,7 @@ struct ts_an3155 {
 	uint8_t cmds[16];        /* supported command codes, from Get */
 	uint32_t resyncs;        /* statistics: re-syncs done */
 	uint32_t retried;        /* statistics: commands retried */
-	char msg[192];           /* last error, for people */
+	char msg[256];           /* last error, for people */
 };
 
 /* Default configuration values above. */
