@@ -241,6 +241,13 @@ void sim_flash_power_on(struct sim_flash *f)
 	f->cut_at = 0;
 }
 
+/* Note that [off, off + n) of the main flash may have changed. */
+static void mark_changed(struct sim_flash *f, uint32_t off, uint32_t n)
+{
+	for (uint32_t p = off >> 14; n && p <= (off + n - 1) >> 14 && p < 64; p++)
+		f->changed |= 1ull << p;
+}
+
 /* Count this operation; true when power fails during it. */
 static bool next_op_is_cut(struct sim_flash *f)
 {
@@ -302,6 +309,7 @@ int sim_flash_program(struct sim_flash *f, uint64_t now_ns, uint32_t addr, const
 			   "\"addr\":%u,\"len\":%u,\"not_erased\":%u,\"zero_to_one\":%u", addr, n,
 			   not_erased, zero_to_one);
 
+	mark_changed(f, addr - TS_FLASH_BASE, n);
 	if (next_op_is_cut(f)) {
 		uint32_t units = n / ub;
 		uint32_t cut_unit = rnd_below(f, units);
@@ -351,6 +359,7 @@ int sim_flash_erase_sector(struct sim_flash *f, uint64_t now_ns, int sector, enu
 	uint64_t dur = sim_flash_erase_ns(sector, ps, false);
 	if (dur_ns)
 		*dur_ns = dur;
+	mark_changed(f, ts_sector_addr(sector) - TS_FLASH_BASE, ts_sector_size(sector));
 	if (next_op_is_cut(f)) {
 		erase_partial(f, sector);
 		sim_eventf(f->ev, now_ns, "power_cut",
@@ -379,6 +388,7 @@ int sim_flash_mass_erase(struct sim_flash *f, uint64_t now_ns, enum sim_psize ps
 	uint64_t dur = sim_flash_mass_erase_ns(ps, false);
 	if (dur_ns)
 		*dur_ns = dur;
+	mark_changed(f, 0, TS_FLASH_SIZE);
 	if (next_op_is_cut(f)) {
 		int s = (int)rnd_below(f, TS_FLASH_SECTORS);
 		memset(f->mem, 0xFF, ts_sector_addr(s) - TS_FLASH_BASE);

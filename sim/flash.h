@@ -73,6 +73,8 @@ struct sim_flash {
 	uint16_t nwrp;       /* nWRP bits 0..11 */
 	struct sim_events *ev; /* may be NULL */
 	uint64_t ops;        /* program + erase operations so far */
+	uint64_t changed;    /* bit n: 16 KB page n of the main flash was programmed
+	                        or erased (also partly, by a cut); the user clears it */
 	uint64_t cut_at;     /* ops value at which power fails; 0 = not armed */
 	bool unpowered;      /* a cut happened; see sim_flash_power_on */
 	uint64_t rng;        /* xorshift state, never 0 */

@@ -139,11 +139,28 @@ void board_flush_dirty(struct board *b)
 {
 	if (!b->dirty_end || !b->uc)
 		return;
-	/* All of them: uc_ctl_remove_cache on a range proved unreliable in
-	 * unicorn 2.0.1 (stale blocks ran after a rewrite); flash changes are
-	 * rare enough for a full flush. */
-	uc_ctl_flush_tlb(b->uc);
+	board_drop_stale_code(b);
 	b->dirty_off = b->dirty_end = 0;
+}
+
+/*
+ * Drop unicorn's translations when flash changed (sim_flash's page mask)
+ * where code has run since the last drop. All of them: uc_ctl_remove_cache
+ * on a range proved unreliable in unicorn 2.0.1 (stale blocks ran after a
+ * rewrite). Only then: unicorn 2.0.1's TB flush clears its whole 1 GB code
+ * buffer (about 0.1 s, and up to 2 s and 1 GB of memory the first time),
+ * and most flash changes (the journal, sector 11) are in pages that never
+ * ran code.
+ */
+void board_drop_stale_code(struct board *b)
+{
+	if (!b->uc)
+		return;
+	if (b->flash.changed & b->code_pages) {
+		uc_ctl_flush_tlb(b->uc); /* UC_CTL_TB_FLUSH: all translated blocks */
+		b->code_pages = 0;
+	}
+	b->flash.changed = 0;
 }
 
 int board_open(struct board *b, const struct board_opts *o, struct sim_serial *serial)

@@ -157,6 +157,8 @@ struct board {
 	uint8_t fix_data[8];
 	uint32_t dirty_off, dirty_end; /* flash range changed behind unicorn */
 	uint64_t flash_ops_seen; /* sim_flash ops when translations were last dropped */
+	uint64_t code_pages;   /* bit n: code in 16 KB flash page n ran (so unicorn may
+	                          hold translations of it) since the last TB flush */
 
 	/* peripherals */
 	struct flash_if fi;
@@ -214,6 +216,7 @@ uint32_t board_pclk_hz(const struct board *b, int apb);
 void board_apply_fixup(struct board *b);
 void board_flash_changed(struct board *b, uint32_t off, uint32_t len);
 void board_flush_dirty(struct board *b);
+void board_drop_stale_code(struct board *b);
 bool board_clock_enabled(struct board *b, const char *name, int reg_off, int bit);
 
 int bd_cpu_open(struct board *b);

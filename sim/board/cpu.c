@@ -57,6 +57,12 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 	struct board *b = ud;
 	if (b->fix_pending)
 		board_apply_fixup(b);
+	/* before the slice check: a block stopped here is translated already */
+	uint32_t fa = (uint32_t)addr - TS_FLASH_BASE;
+	if ((uint32_t)addr < TS_FLASH_SIZE)
+		fa = (uint32_t)addr;
+	if (fa < TS_FLASH_SIZE)
+		b->code_pages |= 1ull << (fa >> 14) | 1ull << (((fa + (size ? size - 1u : 0u)) >> 14) & 63u);
 	if (b->cycles >= b->stop_at_cyc) {
 		/* the slice is over: this block will not run now (it is
 		 * counted when it does) */
@@ -213,7 +219,7 @@ void bd_cpu_start_at(struct board *b, uint32_t vector_base)
 	if (b->flash.ops != b->flash_ops_seen) {
 		b->flash_ops_seen = b->flash.ops;
 		memset(b->tbcount, 0, TS_FLASH_SIZE / 2 * sizeof *b->tbcount);
-		uc_ctl_flush_tlb(b->uc); /* UC_CTL_TB_FLUSH: all translated blocks */
+		board_drop_stale_code(b);
 		b->dirty_off = b->dirty_end = 0;
 	}
 	uint32_t zero = 0, lr = 0xFFFFFFFFu, xpsr = 0x01000000u;
