@@ -20,8 +20,10 @@
 #        never a journal-write failure (blue), and the final journal holds the
 #        ATTEMPT with the last trial's count;
 #      - the final journal is not dirty and its newest live record is what the
-#        story expects: B confirmed (or A, if the cut destroyed B's PENDING:
-#        then B never runs), or, for the hanging B, ROLLED_BACK B with A
+#        story expects: B confirmed, or A confirmed when the journal at the cut
+#        held A's CONFIRMED and nothing live about B (a cut while compaction
+#        rewrites B's record, which comes after A's: the update is lost, and B
+#        must not run again), or, for the hanging B, ROLLED_BACK B with A
 #        confirmed;
 #      - no flash_overwrite event (nothing programs non-erased flash), no
 #        lock-up, exactly one power cut.
@@ -191,8 +193,8 @@ check_case() { # K
 		OUT_A=$((OUT_A + 1))
 		return
 	fi
-	# B runs in the end unless the cut destroyed B's PENDING (A confirmed
-	# live, nothing live about B): then the board stays on A
+	# B runs in the end unless the cut left A's CONFIRMED and nothing live
+	# about B (compaction rewrites oldest first): then the board stays on A
 	exp=B
 	if [ "$k" -gt 0 ]; then
 		case "$(tail -1 "$T/off.txt")" in *" A=confirmed:0 B=none") exp=A ;; esac
@@ -247,7 +249,7 @@ how="every operation"
 if [ "$SCEN" = rollback ]; then
 	ends="A runs after the rollback: $OUT_A"
 else
-	ends="B confirmed: $OUT_B, A kept (the cut lost B's PENDING): $OUT_A"
+	ends="B confirmed: $OUT_B, A kept (the cut took B's only live record: the update is lost, safely): $OUT_A"
 fi
 echo "$SCEN: $cuts power cuts ($how); afterwards $ends; $SECONDS s"
 echo "PASS $SCEN"
