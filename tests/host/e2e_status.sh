@@ -137,6 +137,20 @@ stop_board
 grep -q "slot B: v1.1.0, .*(header ok, body not verified)" st.txt || fail "status text: $(cat st.txt)"
 grep -q "bodies not verified" st.txt || fail "status text: $(cat st.txt)"
 
+echo "== flash --verify: a slot corrupted behind a good header is not taken for the running one"
+# Headers alone say B (confirmed) runs, so a plain flash would target A, the
+# slot the bootloader really runs. --verify hashes the bodies first.
+"$T" pack --version 1.2.0 --product 7 --slot-a "$FW/app-a.elf" --slot-b "$FW/app-b.elf" --out-dir r1.2.0 >/dev/null
+slot_a() { dd if="$1" bs=4096 skip=$((0x20000 / 4096)) count=$((0x60000 / 4096)) status=none | sha256sum; }
+cp s_bad.bin board.bin; start_board board.bin --boot0 1
+a_before=$(slot_a board.bin)
+"$T" flash --port tty --pins board:ctl.sock --image r1.2.0 --verify --timeout 0 -q >fv.out 2>&1 \
+  || { stop_board; fail "flash --verify: $(cat fv.out)"; }
+stop_board
+[ "$(slot_a board.bin)" = "$a_before" ] || fail "flash --verify overwrote slot A, the slot the board runs"
+"$TRUTH" board.bin | grep '"B":{"present":true,"header":"ok","version":"1.2.0"' >/dev/null \
+  || fail "flash --verify did not install v1.2.0 into B: $("$TRUTH" board.bin)"
+
 echo "== --journal-check: the console verdict is lost, the journal gives it"
 # A full-slot image: the bootloader and the app's self-test each hash it,
 # which leaves time to cut the console between the restart and "confirmed".

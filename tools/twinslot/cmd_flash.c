@@ -23,6 +23,9 @@ static const char HELP[] =
 	"                       with slot-a.img and slot-b.img (the right one is used)\n"
 	"  --force              allow a downgrade, the same version, another product\n"
 	"  --read-back          read the written image back and hash it\n"
+	"  --verify             hash both slot bodies first, as the bootloader does, so\n"
+	"                       a slot corrupted behind a good header is never taken\n"
+	"                       for the running one (slow: reads the images over the link)\n"
 	"  --timeout S          seconds to wait for the outcome (default 20; 0: don't)\n"
 	"  --journal-check      no verdict on the console: re-enter the ROM and read\n"
 	"                       the journal (resets the board: counts as a trial boot)\n"
@@ -46,7 +49,7 @@ int ts_cmd_flash(int argc, char **argv)
 	struct ts_board_cli *b = &board;
 	memset(b, 0, sizeof(*b));
 	const char *image = NULL, *timeout = NULL, *product = NULL;
-	bool force = false, read_back = false, jcheck = false;
+	bool force = false, read_back = false, jcheck = false, verify = false;
 	b->cmd = "flash";
 	for (int i = 1; i < argc;) {
 		int r;
@@ -64,7 +67,8 @@ int ts_cmd_flash(int argc, char **argv)
 		}
 		bool *flag = strcmp(argv[i], "--force") == 0 ? &force
 			     : strcmp(argv[i], "--read-back") == 0 ? &read_back
-			     : strcmp(argv[i], "--journal-check") == 0 ? &jcheck : NULL;
+			     : strcmp(argv[i], "--journal-check") == 0 ? &jcheck
+			     : strcmp(argv[i], "--verify") == 0 ? &verify : NULL;
 		if (!flag) {
 			ts_cli_err(b->cmd, "unknown option %s (see twinslot flash --help)", argv[i]);
 			return TS_BEXIT_USAGE;
@@ -81,6 +85,7 @@ int ts_cmd_flash(int argc, char **argv)
 	cfg.force = force;
 	cfg.read_back = read_back;
 	cfg.outcome_journal = jcheck;
+	cfg.verify_slots = verify;
 	uint32_t v;
 	if (timeout) {
 		if (!ts_parse_u32(timeout, &v) || v > 3600) {
