@@ -321,6 +321,12 @@ void board_service(struct board *b)
 			if (n)
 				sim_serial_write(b->serial, buf, n, now);
 		}
+		if (b->flash.unpowered) {
+			/* a power cut during one of the ROM's flash operations:
+			 * the board is off, as for a cut during the CPU's */
+			board_power_off(b);
+			return;
+		}
 		if (b->rom.go_pending) {
 			b->rom.go_pending = false;
 			uint32_t a = b->rom.go_addr;
