@@ -349,6 +349,41 @@ static void download_cut_at_random_offsets_resumes_byte_identical(void **state)
 	client_close(&c);
 }
 
+static void ranged_download_cut_delivers_exactly_the_slice(void **state)
+{
+	(void)state;
+	SKIP_IF_NO_SERVER();
+	struct client c;
+	client_open(&c, server_port, "S3RVER", false);
+	static uint8_t data[300000], back[300000];
+	fill(data, sizeof data, 777);
+	assert_int_equal(put_bytes(&c, "fw/range.img", data, sizeof data), TS_OK);
+
+	struct cutproxy px = { .upstream_port = server_port, .ncuts = 3,
+			       .cuts = { 5000, 20000, 9000 } };
+	assert_int_equal(cutproxy_start(&px), 0);
+	struct client via;
+	client_open(&via, px.port, "S3RVER", false);
+	struct collect col = { .buf = back, .cap = sizeof back };
+	struct ts_s3_sink sink = { collect_data, collect_restart, &col };
+	struct ts_s3_object g = { 0 };
+	const uint64_t from = 100001, len = 150000;
+	int rc = ts_s3_download_range(&via.s3, "fw/range.img", from, len, &g, &sink);
+	cutproxy_stop(&px);
+	if (rc)
+		print_message("%s\n", via.s3.error);
+	assert_int_equal(rc, TS_OK);
+	assert_int_equal(px.cut_done, 3);
+	assert_int_equal(via.s3.resumes, 3);
+	assert_int_equal(g.size, sizeof data);        /* the whole object's size */
+	assert_int_equal(col.high, from + len);       /* nothing past the range */
+	for (size_t i = 0; i < from; i++)
+		assert_int_equal(back[i], 0);             /* nothing before it */
+	assert_memory_equal(back + from, data + from, len);
+	client_close(&via);
+	client_close(&c);
+}
+
 static void etag_change_mid_download_restarts(void **state)
 {
 	(void)state;
@@ -453,6 +488,7 @@ int main(void)
 		cmocka_unit_test(unchanged_poll_is_one_head_answered_304),
 		cmocka_unit_test(presigned_url_downloads_without_credentials),
 		cmocka_unit_test(download_cut_at_random_offsets_resumes_byte_identical),
+		cmocka_unit_test(ranged_download_cut_delivers_exactly_the_slice),
 		cmocka_unit_test(etag_change_mid_download_restarts),
 	};
 	return cmocka_run_group_tests(tests, start_server, stop_server);

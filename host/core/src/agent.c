@@ -12,8 +12,6 @@
 #include "twinslot/err.h"
 #include "twinslot/version.h"
 
-#define ABORT_DONE (-1001) /* a 200 to a Range request: we have our piece */
-
 /* Store keys. */
 #define K_ETAG "agent.etag"
 #define K_OUTCOME "agent.outcome"
@@ -147,172 +145,55 @@ static int text_restart(void *arg, const struct ts_s3_object *now)
 
 /* ---- the image, in ranged pieces -------------------------------------- */
 
-struct piece_x {
-	struct ts_agent *a;
-	uint64_t want_from;
-	size_t want;
-	int status;
-	bool has_range;
-	uint64_t range_start, total;
-	char etag[TS_S3_ETAG_MAX];
-	uint64_t skip;          /* a 200 to a Range request: bytes before ours */
-	size_t got;
-	char body[400];
-	size_t blen;
-};
-
-static int px_status(void *arg, int status)
+static int piece_data(void *arg, uint64_t offset, const uint8_t *data, size_t len)
 {
-	struct piece_x *x = arg;
-	x->status = status;
-	x->has_range = false;
-	x->etag[0] = '\0';
-	x->skip = status == 200 ? x->want_from : 0;
+	struct ts_agent *a = arg;
+	if (offset != a->img_off + a->piece_len)
+		return TS_ERR_PROTO;
+	memcpy(a->piece + a->piece_len, data, len);
+	a->piece_len += len;
 	return TS_OK;
 }
 
-static int px_header(void *arg, const char *name, const char *value)
+static int piece_restart(void *arg, const struct ts_s3_object *now)
 {
-	struct piece_x *x = arg;
-	size_t nl = strlen(name);
-	char low[20];
-	if (nl >= sizeof low)
-		return TS_OK;
-	for (size_t i = 0; i <= nl; i++)
-		low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
-	if (strcmp(low, "etag") == 0) {
-		copy(x->etag, sizeof x->etag, value);
-	} else if (strcmp(low, "content-range") == 0) {
-		unsigned long long s, e, t;
-		x->has_range = sscanf(value, "bytes %llu-%llu/%llu", &s, &e, &t) == 3;
-		x->range_start = s;
-		x->total = t;
-	} else if (strcmp(low, "content-length") == 0 && x->status == 200) {
-		unsigned long long t;
-		if (sscanf(value, "%llu", &t) == 1)
-			x->total = t;
-	}
-	return TS_OK;
+	struct ts_agent *a = arg;
+	setmsg(a, "GET s3://%s/%s: the image changed during the download (ETag %s, was %s); "
+		  "the next poll starts again", a->s3->cfg.bucket, a->img->key,
+	       now->etag[0] ? now->etag : "?", a->img_etag);
+	return TS_ERR_STATE;
 }
 
-static int px_body(void *arg, const uint8_t *data, size_t len)
-{
-	struct piece_x *x = arg;
-	struct ts_agent *a = x->a;
-	if (x->status != 200 && x->status != 206) {
-		size_t room = sizeof x->body - 1 - x->blen;
-		size_t k = len < room ? len : room;
-		memcpy(x->body + x->blen, data, k);
-		x->blen += k;
-		x->body[x->blen] = '\0';
-		return TS_OK;
-	}
-	if (a->img_etag[0] && strcmp(a->img_etag, x->etag) != 0)
-		return TS_ERR_STATE;
-	if (x->skip) {
-		size_t k = x->skip < len ? (size_t)x->skip : len;
-		x->skip -= k;
-		data += k;
-		len -= k;
-	}
-	size_t k = x->want - x->got < len ? x->want - x->got : len;
-	memcpy(a->piece + a->piece_len + x->got, data, k);
-	x->got += k;
-	if (x->got == x->want && x->status == 200)
-		return ABORT_DONE;
-	return TS_OK;
-}
-
-static const char *xml_code(const char *body, char *out, size_t n)
-{
-	const char *s = strstr(body, "<Code>"), *e = s ? strstr(s, "</Code>") : NULL;
-	if (!s || !e)
-		return NULL;
-	s += 6;
-	snprintf(out, n, "%.*s", (int)(e - s), s);
-	return out;
-}
-
-/* Fill a->piece with the next bytes of the image (one ranged GET, repeated
- * from where it stopped if the connection drops). */
+/* Fill a->piece with the next bytes of the image: one ranged GET, which the
+ * S3 client resumes where it stopped if the connection drops, pinned to the
+ * image's ETag (If-Match) after the first piece. */
 static int fetch_piece(struct ts_agent *a)
 {
 	const struct ts_manifest_image *img = a->img;
 	size_t want = img->size - a->img_off < TS_AGENT_PIECE ? (size_t)(img->size - a->img_off)
 							       : TS_AGENT_PIECE;
-	uint32_t max_fail = a->s3->cfg.max_attempts ? a->s3->cfg.max_attempts : 5;
-	uint32_t fails = 0;
+	struct ts_s3_sink sink = { piece_data, piece_restart, a };
+	struct ts_s3_object obj;
+	memset(&obj, 0, sizeof obj);
+	copy(obj.etag, sizeof obj.etag, a->img_etag);
 	a->piece_len = 0;
 	a->piece_pos = 0;
-	while (a->piece_len < want) {
-		bool anon = !a->s3->cfg.creds.access_key || !a->s3->cfg.creds.access_key[0];
-		const char *url = anon ? ts_s3_url(a->s3, img->key)
-				       : ts_s3_presign(a->s3, "GET", img->key, 900);
-		if (!url) {
-			setmsg(a, "GET s3://%s/%s: cannot make its URL", a->s3->cfg.bucket, img->key);
-			return TS_ERR_INVAL;
-		}
-		struct piece_x x;
-		memset(&x, 0, sizeof x);
-		x.a = a;
-		x.want_from = a->img_off + a->piece_len;
-		x.want = want - a->piece_len;
-		char range[48];
-		snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)x.want_from,
-			 (unsigned long long)(x.want_from + x.want - 1));
-		struct ts_http_header h[2] = { { "Range", range }, { "If-Match", a->img_etag } };
-		struct ts_http_request req = {
-			.method = "GET", .url = url, .headers = h, .nheaders = a->img_etag[0] ? 2 : 1,
-			.timeout_ms = a->s3->cfg.timeout_ms ? a->s3->cfg.timeout_ms : 15000,
-		};
-		struct ts_http_response resp = { px_status, px_header, px_body, &x };
-		a->s3->requests++;
-		int rc = a->s3->port->http(a->s3->port->ctx, &req, &resp);
-		if (rc == ABORT_DONE)
-			rc = TS_OK;
-		if (x.status == 412 || (rc == TS_ERR_STATE && x.etag[0])) {
-			setmsg(a, "GET s3://%s/%s: the image changed during the download (ETag %s, "
-				  "was %s); the next poll starts again", a->s3->cfg.bucket, img->key,
-			       x.etag[0] ? x.etag : "?", a->img_etag);
-			return TS_ERR_STATE;
-		}
-		if (rc >= 0 && x.status != 200 && x.status != 206) {
-			char code[64];
-			setmsg(a, "GET s3://%s/%s: HTTP %d%s%s", a->s3->cfg.bucket, img->key, x.status,
-			       xml_code(x.body, code, sizeof code) ? " " : "",
-			       xml_code(x.body, code, sizeof code) ? code : "");
-			return x.status == 404 ? TS_ERR_NOENT
-			       : x.status == 403 ? TS_ERR_DENIED : TS_ERR_REMOTE;
-		}
-		if (x.status == 206 && x.has_range && x.range_start != x.want_from) {
-			setmsg(a, "GET s3://%s/%s: asked for bytes from %llu, got from %llu",
-			       a->s3->cfg.bucket, img->key, (unsigned long long)x.want_from,
-			       (unsigned long long)x.range_start);
-			return TS_ERR_PROTO;
-		}
-		if ((x.status == 200 || x.status == 206) && x.total && x.total != img->size) {
-			setmsg(a, "GET s3://%s/%s: the object is %llu bytes, the manifest says %u",
-			       a->s3->cfg.bucket, img->key, (unsigned long long)x.total,
-			       (unsigned)img->size);
-			return TS_ERR_SIZE;
-		}
-		if (!a->img_etag[0] && x.etag[0])
-			copy(a->img_etag, sizeof a->img_etag, x.etag);
-		a->piece_len += x.got;
-		if (x.got)
-			fails = 0;
-		else if (++fails >= max_fail) {
-			setmsg(a, "GET s3://%s/%s: failed %u times in a row at byte %llu (%s)",
-			       a->s3->cfg.bucket, img->key, (unsigned)fails,
-			       (unsigned long long)x.want_from,
-			       rc < 0 ? ts_strerror(rc) : "ended early");
-			return rc < 0 ? rc : TS_ERR_IO;
-		}
-		if (a->piece_len < want) {
-			a->piece_retries++;
-			a->s3->resumes++;
-		}
+	uint32_t resumes = a->s3->resumes;
+	int err = ts_s3_download_range(a->s3, img->key, a->img_off, want, &obj, &sink);
+	a->piece_retries += a->s3->resumes - resumes;
+	if (err) {
+		if (!a->msg[0])
+			setmsg(a, "%s", a->s3->error[0] ? a->s3->error : ts_strerror(err));
+		return err;
 	}
+	if (obj.size != img->size) {
+		setmsg(a, "GET s3://%s/%s: the object is %llu bytes, the manifest says %u",
+		       a->s3->cfg.bucket, img->key, (unsigned long long)obj.size,
+		       (unsigned)img->size);
+		return TS_ERR_SIZE;
+	}
+	if (!a->img_etag[0])
+		copy(a->img_etag, sizeof a->img_etag, obj.etag);
 	a->pieces++;
 	ts_sha256_update(&a->sha, a->piece, a->piece_len);
 	a->img_off += a->piece_len;

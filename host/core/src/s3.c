@@ -185,6 +185,7 @@ struct xfer {
 	const struct ts_s3_sink *sink;
 	const char *want_etag;   /* "" or NULL: any */
 	uint64_t offset;         /* next byte the sink expects */
+	uint64_t end;            /* first byte not wanted (UINT64_MAX: to the end) */
 	uint64_t skip;           /* bytes to drop (a 200 to a Range request) */
 	uint64_t delivered;      /* bytes given to the sink in this request */
 	bool etag_mismatch;
@@ -192,6 +193,7 @@ struct xfer {
 };
 
 #define ABORT_ETAG (-1000)
+#define ABORT_DONE (-1001) /* a 200 to a Range request delivered the range */
 
 static int on_status(void *arg, int status)
 {
@@ -249,14 +251,17 @@ static int on_body(void *arg, const uint8_t *data, size_t len)
 		if (!len)
 			return TS_OK;
 	}
-	int rc = x->sink->data(x->sink->arg, x->offset, data, len);
+	bool last = len >= x->end - x->offset;
+	if (last)
+		len = (size_t)(x->end - x->offset);
+	int rc = len ? x->sink->data(x->sink->arg, x->offset, data, len) : TS_OK;
 	if (rc < 0) {
 		x->sink_err = rc;
 		return rc;
 	}
 	x->offset += len;
 	x->delivered += len;
-	return TS_OK;
+	return last && x->status == 200 ? ABORT_DONE : TS_OK;
 }
 
 /* Text between <tag> and </tag> in body, into out. */
@@ -461,22 +466,26 @@ int ts_s3_head(struct ts_s3 *s3, const char *key, const char *if_none_match,
 	return TS_OK;
 }
 
-static int download(struct ts_s3 *s3, const char *key, const char *url,
-		    struct ts_s3_object *obj, const struct ts_s3_sink *sink)
+static int download(struct ts_s3 *s3, const char *key, const char *url, uint64_t from,
+		    uint64_t end, struct ts_s3_object *obj, const struct ts_s3_sink *sink)
 {
 	char what[200];
 	describe(s3, key, url, what, sizeof what);
 	s3->error[0] = '\0';
 	char want[TS_S3_ETAG_MAX];
 	copy(want, sizeof want, obj->etag);
-	uint64_t offset = 0, size = 0;
+	uint64_t offset = from, size = 0;
 	bool size_known = false;
 	uint32_t fails = 0, restarts = 0;
-	char range[40];
+	char range[48];
 	for (int round = 0; round < MAX_ROUNDS; round++) {
 		struct ts_http_header h[MAX_HDRS];
 		size_t nh = 0;
-		if (offset > 0) {
+		if (end != UINT64_MAX) {
+			snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)offset,
+				 (unsigned long long)(end - 1));
+			h[nh++] = (struct ts_http_header){ "Range", range };
+		} else if (offset > 0) {
 			snprintf(range, sizeof range, "bytes=%llu-", (unsigned long long)offset);
 			h[nh++] = (struct ts_http_header){ "Range", range };
 		}
@@ -488,7 +497,10 @@ static int download(struct ts_s3 *s3, const char *key, const char *url,
 		x.sink = sink;
 		x.want_etag = want;
 		x.offset = offset;
+		x.end = end;
 		int rc = send(s3, "GET", key, url, h, nh, NULL, &x);
+		if (rc == ABORT_DONE)
+			rc = TS_OK;
 		if (x.sink_err)
 			return x.sink_err;
 		bool changed = x.etag_mismatch || x.status == 412;
@@ -522,7 +534,7 @@ static int download(struct ts_s3 *s3, const char *key, const char *url,
 				return r2;
 			s3->restarts++;
 			copy(want, sizeof want, now.etag);
-			offset = 0;
+			offset = from;
 			size_known = false;
 			fails = 0;
 			continue;
@@ -538,7 +550,14 @@ static int download(struct ts_s3 *s3, const char *key, const char *url,
 			size_known = true;
 		}
 		offset = x.offset;
-		if (rc >= 0 && size_known && offset == size) {
+		if (rc >= 0 && size_known && end != UINT64_MAX && end > size) {
+			snprintf(s3->error, sizeof s3->error,
+				 "GET %s: bytes %llu-%llu asked for, the object has %llu", what,
+				 (unsigned long long)from, (unsigned long long)(end - 1),
+				 (unsigned long long)size);
+			return TS_ERR_SIZE;
+		}
+		if (rc >= 0 && size_known && offset == (end != UINT64_MAX ? end : size)) {
 			copy(obj->etag, sizeof obj->etag, want);
 			obj->size = size;
 			obj->not_modified = false;
@@ -573,7 +592,16 @@ int ts_s3_download(struct ts_s3 *s3, const char *key, struct ts_s3_object *obj,
 {
 	if (!s3 || !key || !obj || !sink || !sink->data)
 		return TS_ERR_INVAL;
-	return download(s3, key, NULL, obj, sink);
+	return download(s3, key, NULL, 0, UINT64_MAX, obj, sink);
+}
+
+int ts_s3_download_range(struct ts_s3 *s3, const char *key, uint64_t from, uint64_t len,
+			 struct ts_s3_object *obj, const struct ts_s3_sink *sink)
+{
+	if (!s3 || !key || !obj || !sink || !sink->data || len == 0 ||
+	    from > UINT64_MAX - 1 - len)
+		return TS_ERR_INVAL;
+	return download(s3, key, NULL, from, from + len, obj, sink);
 }
 
 int ts_s3_download_url(struct ts_s3 *s3, const char *url, struct ts_s3_object *obj,
@@ -581,7 +609,7 @@ int ts_s3_download_url(struct ts_s3 *s3, const char *url, struct ts_s3_object *o
 {
 	if (!s3 || !url || !obj || !sink || !sink->data)
 		return TS_ERR_INVAL;
-	return download(s3, NULL, url, obj, sink);
+	return download(s3, NULL, url, 0, UINT64_MAX, obj, sink);
 }
 
 int ts_s3_put(struct ts_s3 *s3, const char *key, const char *content_type,

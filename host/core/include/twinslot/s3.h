@@ -98,7 +98,15 @@ int ts_s3_head(struct ts_s3 *s3, const char *key, const char *if_none_match,
 int ts_s3_download(struct ts_s3 *s3, const char *key, struct ts_s3_object *obj,
 		   const struct ts_s3_sink *sink);
 
-/* Same, from a full URL (a presigned or public one) instead of a key. */
+/*
+ * GET bytes [from, from + len) of key into sink, with the same If-Match,
+ * resume and restart rules (sink offsets are object offsets). On TS_OK,
+ * obj->size is the whole object's size; a range beyond it is TS_ERR_SIZE.
+ */
+int ts_s3_download_range(struct ts_s3 *s3, const char *key, uint64_t from, uint64_t len,
+			 struct ts_s3_object *obj, const struct ts_s3_sink *sink);
+
+/* Same as ts_s3_download, from a full URL (a presigned or public one). */
 int ts_s3_download_url(struct ts_s3 *s3, const char *url, struct ts_s3_object *obj,
 		       const struct ts_s3_sink *sink);
 
