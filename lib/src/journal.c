@@ -62,6 +62,41 @@ bool ts_record_matches(const struct ts_record *r, const struct ts_slot_id *id)
 	       memcmp(r->hash, id->hash, TS_RECORD_HASH_LEN) == 0;
 }
 
+static bool newer(const struct ts_record *r, uint32_t index, const struct ts_record *than,
+		  uint32_t than_index)
+{
+	return r->seq > than->seq || (r->seq == than->seq && index > than_index);
+}
+
+int ts_journal_note(struct ts_journal_state *st, uint32_t index,
+		    const uint8_t rec[TS_RECORD_SIZE], const struct ts_slot_id *ids)
+{
+	struct ts_record r;
+	int perr = ts_record_parse(rec, &r);
+	if (perr == TS_ERR_BLANK)
+		return perr;
+	if (perr != TS_OK) {
+		st->invalid++;
+		return perr;
+	}
+	st->valid++;
+	if (r.seq > st->max_seq)
+		st->max_seq = r.seq;
+	if (ids && !ts_record_matches(&r, &ids[r.slot]))
+		return TS_OK; /* stale: about an image no longer in its slot */
+	if (!st->has_slot[r.slot] || newer(&r, index, &st->slot[r.slot], st->slot_index[r.slot])) {
+		st->has_slot[r.slot] = true;
+		st->slot[r.slot] = r;
+		st->slot_index[r.slot] = index;
+	}
+	if (!st->has_newest || newer(&r, index, &st->newest, st->newest_index)) {
+		st->has_newest = true;
+		st->newest = r;
+		st->newest_index = index;
+	}
+	return TS_OK;
+}
+
 int ts_journal_scan(ts_journal_read_fn read, void *ctx, uint32_t nrec,
 		    const struct ts_slot_id *ids, struct ts_journal_state *st)
 {
@@ -73,32 +108,12 @@ int ts_journal_scan(ts_journal_read_fn read, void *ctx, uint32_t nrec,
 	for (uint32_t i = 0; i < nrec; i++) {
 		if ((err = read(ctx, i * TS_RECORD_SIZE, buf, TS_RECORD_SIZE)) != TS_OK)
 			return err;
-		struct ts_record r;
-		int perr = ts_record_parse(buf, &r);
-		if (perr == TS_ERR_BLANK) {
+		if (ts_journal_note(st, i, buf, ids) == TS_ERR_BLANK) {
 			seen_blank = true;
 			continue;
 		}
 		st->dirty |= seen_blank;
 		st->free_index = i + 1;
-		if (perr != TS_OK) {
-			st->invalid++;
-			continue;
-		}
-		st->valid++;
-		if (r.seq > st->max_seq)
-			st->max_seq = r.seq;
-		if (ids && !ts_record_matches(&r, &ids[r.slot]))
-			continue; /* stale: about an image no longer in its slot */
-		/* Newest = highest seq; on a tie the later position wins. */
-		if (!st->has_slot[r.slot] || r.seq >= st->slot[r.slot].seq) {
-			st->has_slot[r.slot] = true;
-			st->slot[r.slot] = r;
-		}
-		if (!st->has_newest || r.seq >= st->newest.seq) {
-			st->has_newest = true;
-			st->newest = r;
-		}
 	}
 	return TS_OK;
 }

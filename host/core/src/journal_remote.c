@@ -96,33 +96,10 @@ int ts_journal_read_remote(struct ts_remote_reader *r, const struct ts_slot_id *
 		if ((err = ts_remote_read(r, i * TS_RECORD_SIZE, b, TS_RECORD_SIZE)) != TS_OK)
 			return err;
 		(*records_read)++;
-		struct ts_record rec;
-		int perr = ts_record_parse(b, &rec);
-		if (perr == TS_ERR_BLANK) {
+		if (ts_journal_note(st, i, b, ids) == TS_ERR_BLANK)
 			st->dirty = true; /* a hole before the end: order broken */
-			continue;
-		}
-		if (perr != TS_OK) {
-			st->invalid++;
-			continue;
-		}
-		st->valid++;
-		if (rec.seq > st->max_seq)
-			st->max_seq = rec.seq;
-		if (!ts_record_matches(&rec, &ids[rec.slot]))
-			continue;
-		/* Going backwards: on equal seq the later position (seen first)
-		 * wins, as in ts_journal_scan. */
-		if (!st->has_slot[rec.slot] || rec.seq > st->slot[rec.slot].seq) {
-			st->has_slot[rec.slot] = true;
-			st->slot[rec.slot] = rec;
-		}
-		if (!st->has_newest || rec.seq > st->newest.seq) {
-			st->has_newest = true;
-			st->newest = rec;
-		}
-		if (all_found(st, ids))
-			break;
+		if (st->has_newest && all_found(st, ids))
+			break; /* each slot's newest live record is found */
 	}
 	/* Complete only when the order held: with a hole, records may lie
 	 * beyond the end the binary search found. */

@@ -73,8 +73,10 @@ struct ts_journal_state {
 	                          by a torn erase); compact before appending */
 	bool has_newest;
 	struct ts_record newest;            /* newest live record */
+	uint32_t newest_index;              /* its position */
 	bool has_slot[TS_SLOT_COUNT];
 	struct ts_record slot[TS_SLOT_COUNT]; /* newest live record per slot */
+	uint32_t slot_index[TS_SLOT_COUNT];   /* their positions */
 };
 
 /*
@@ -84,6 +86,17 @@ struct ts_journal_state {
  */
 int ts_journal_scan(ts_journal_read_fn read, void *ctx, uint32_t nrec,
 		    const struct ts_slot_id *ids, struct ts_journal_state *st);
+
+/*
+ * Fold the record bytes at position `index` into st, in any order: count
+ * them valid or invalid, raise max_seq, and keep a live record as newest
+ * (overall and for its slot) when its seq is higher, or equal at a later
+ * position. Every journal reader goes through this, so all decide alike.
+ * Leaves free_index and dirty to the caller. Returns ts_record_parse()'s
+ * result (TS_ERR_BLANK for an erased position, which changes nothing).
+ */
+int ts_journal_note(struct ts_journal_state *st, uint32_t index,
+		    const uint8_t rec[TS_RECORD_SIZE], const struct ts_slot_id *ids);
 
 /*
  * Find free_index by binary search, reading O(log nrec) records, assuming
