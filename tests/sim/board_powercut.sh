@@ -211,10 +211,11 @@ check_case() { # K
 		echo "$con" | tail -n +$((CONMARK + 1)) | grep -q "^twinslot-app: v1\\.1\\.0 slot B$" &&
 			fail "B ran after the cut although nothing live names it"
 		OUT_A=$((OUT_A + 1))
+		[ "$k" -gt 0 ] && A_KS="$A_KS $k"
 	fi
 }
 
-OUT_A=0 OUT_B=0
+OUT_A=0 OUT_B=0 A_KS=
 run_case 0 1
 ops_of "$T/ev" >"$T/ops0"
 check_case 0
@@ -249,7 +250,7 @@ how="every operation"
 if [ "$SCEN" = rollback ]; then
 	ends="A runs after the rollback: $OUT_A"
 else
-	ends="B confirmed: $OUT_B, A kept (the cut took B's only live record: the update is lost, safely): $OUT_A"
+	ends="B confirmed: $OUT_B, A kept (the cut took B's only live record: the update is lost, safely): $OUT_A${A_KS:+ (k =$A_KS)}"
 fi
 echo "$SCEN: $cuts power cuts ($how); afterwards $ends; $SECONDS s"
 echo "PASS $SCEN"
