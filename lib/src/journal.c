@@ -146,14 +146,19 @@ int ts_journal_plan_compaction(const struct ts_journal_state *st,
 	for (int s = 0; s < TS_SLOT_COUNT; s++)
 		if (st->has_slot[s])
 			out[n++] = st->slot[s];
-	/* Oldest first. On equal seq the scan prefers the later position, so
-	 * the overall newest must be written last to stay the newest. */
-	if (n == 2 && (out[0].seq > out[1].seq ||
-		       (out[0].seq == out[1].seq && st->has_newest &&
-			st->newest.slot == out[0].slot))) {
-		struct ts_record t = out[0];
-		out[0] = out[1];
-		out[1] = t;
+	/* Newest first: a cut during the rewrite then keeps the record that
+	 * carries the work in progress (a pending update), and a slot whose
+	 * record is lost is merely on trial again. On equal seq the scan
+	 * prefers the later position, so then the overall newest goes last. */
+	if (n == 2) {
+		bool swap = out[0].seq == out[1].seq
+				    ? st->has_newest && st->newest.slot == out[0].slot
+				    : out[0].seq < out[1].seq;
+		if (swap) {
+			struct ts_record t = out[0];
+			out[0] = out[1];
+			out[1] = t;
+		}
 	}
 	return n;
 }

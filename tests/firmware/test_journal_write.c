@@ -176,9 +176,9 @@ static void full_journal_is_compacted_keeping_each_slots_newest(void **state)
 	struct ts_record n = rec(seq, TS_REC_CONFIRMED, TS_SLOT_B, 0);
 	assert_int_equal(ts_journal_append(&st, &n, 1), TS_OK);
 	assert_int_equal(erases, 1);
-	/* Oldest first, original seq numbers, then the new record. */
-	const struct ts_record *first = keep_a.seq < keep_b.seq ? &keep_a : &keep_b;
-	const struct ts_record *second = keep_a.seq < keep_b.seq ? &keep_b : &keep_a;
+	/* Newest first, original seq numbers, then the new record. */
+	const struct ts_record *first = keep_a.seq > keep_b.seq ? &keep_a : &keep_b;
+	const struct ts_record *second = keep_a.seq > keep_b.seq ? &keep_b : &keep_a;
 	expect_at(0, first);
 	expect_at(1, second);
 	expect_at(2, &n);

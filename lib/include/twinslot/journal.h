@@ -107,9 +107,11 @@ int ts_journal_find_end(ts_journal_read_fn read, void *ctx, uint32_t nrec,
 			uint32_t *free_index);
 
 /*
- * Records to write back, oldest first and with their seq numbers kept,
- * after erasing the sector, so the compacted journal yields the same
- * decision: the newest live record of each slot. Returns how many (0..2).
+ * Records to write back after erasing the sector, with their seq numbers
+ * kept, so the compacted journal yields the same decision: the newest live
+ * record of each slot, newest first (so a cut during the rewrite keeps the
+ * work in progress; on a seq tie the overall newest goes last, to stay
+ * newest). Returns how many (0..2).
  */
 int ts_journal_plan_compaction(const struct ts_journal_state *st,
 			       struct ts_record out[TS_SLOT_COUNT]);
