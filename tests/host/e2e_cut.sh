@@ -9,7 +9,7 @@
 # torn), or, once PENDING was whole, B on trial, which confirms; then a retry
 # of `twinslot flash` succeeds and B confirms. Asserted on the board's
 # console, event log and flash file (slot B byte for byte, the journal with
-# lib's scan through board_live), never on our own messages.
+# lib's scan through board_journal --live), never on our own messages.
 # usage: e2e_cut.sh TWINSLOT BOARD FIRMWARE_DIR BOARD_LIVE WORKDIR
 set -euo pipefail
 T=$1 BOARD=$2 FW=$3 LIVE=$4 W=$5
@@ -22,7 +22,7 @@ fail() {
 	echo "FAIL [$CASE]: $*" >&2
 	echo "--- flash output" >&2; cat out.txt err.txt >&2 2>/dev/null || true
 	echo "--- console" >&2; tr -d '\r' <console.txt >&2 || true
-	echo "--- journal" >&2; "$LIVE" flash.bin >&2 || true
+	echo "--- journal" >&2; "$LIVE" --live flash.bin >&2 || true
 	echo "--- events (no LEDs)" >&2; grep -v '"led"' events.jsonl | cut -c1-150 | tail -40 >&2 || true
 	exit 1
 }
@@ -73,7 +73,7 @@ b_holds_img() { cmp -s -n "$(stat -c%s "$IMG")" "$IMG" <(tail -c +$((0x80000 + 1
 check_b_confirmed() {
 	wait_until 10 last_app_is 1.1.0 B confirmed || fail "B did not boot and confirm"
 	b_holds_img || fail "slot B does not hold the image"
-	local sum; sum=$("$LIVE" flash.bin | tail -1)
+	local sum; sum=$("$LIVE" --live flash.bin | tail -1)
 	case "$sum" in *" dirty=0 "*" newest=confirmed:B A=confirmed:0 B=confirmed:0") ;;
 	*) fail "journal: $sum" ;; esac
 }

@@ -1,12 +1,24 @@
 /*
- * board_journal FLASH: print the metadata journal of a 1 MB flash file, one
- * line per valid record ("seq=3 confirmed B attempt=0 v=0x01010000"), then
- * a summary line from ts_journal_scan ("valid=3 invalid=0 dirty=0
- * newest=confirmed:B"). A test helper for the board's end-to-end tests.
+ * board_journal [--live] FLASH: the metadata journal of a 1 MB flash file,
+ * read with lib's ts_journal_scan. A test helper for the board, power-cut,
+ * host and demo tests.
+ *
+ * Plain: every valid record counts ("seq=3 confirmed B attempt=0
+ * v=0x01010000"), then "valid=3 invalid=0 dirty=0 newest=confirmed:B".
+ *
+ * --live: as the bootloader sees it. Both slots are validated in full
+ * (ts_image_validate, SHA-256 included) and the journal is scanned with
+ * their identities, so records about images no longer in their slot are
+ * stale: "pos=4094 seq=4095 confirmed A attempt=0 v=0x01000000 live", then
+ * "valid=3 invalid=1 dirty=0 free=4 newest=confirmed:B A=confirmed:0
+ * B=confirmed:0" (per slot the newest live record's type and attempt count,
+ * "none" when there is none).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "twinslot/image.h"
 #include "twinslot/journal.h"
 #include "twinslot/layout.h"
 
@@ -25,33 +37,68 @@ static const char *tname(int t)
 	return t >= 1 && t <= 4 ? n[t] : "?";
 }
 
+/* The identities of the images that validate in full, as the bootloader. */
+static void slot_ids(struct ts_slot_id ids[TS_SLOT_COUNT])
+{
+	memset(ids, 0, sizeof(*ids) * TS_SLOT_COUNT);
+	for (int s = 0; s < TS_SLOT_COUNT; s++) {
+		struct ts_image_header h;
+		const unsigned char *img = flash + (ts_slot_addr((enum ts_slot)s) - TS_FLASH_BASE);
+		if (ts_image_validate(img, TS_SLOT_SIZE, (enum ts_slot)s, &h, NULL) != 0)
+			continue;
+		ids[s].present = true;
+		ids[s].version = h.version;
+		memcpy(ids[s].hash, h.app_sha256, TS_RECORD_HASH_LEN);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: board_journal FLASH\n");
+	bool live = argc == 3 && strcmp(argv[1], "--live") == 0;
+	if (argc != 2 && !live) {
+		fprintf(stderr, "usage: board_journal [--live] FLASH\n");
 		return 2;
 	}
-	FILE *f = fopen(argv[1], "rb");
+	const char *path = argv[argc - 1];
+	FILE *f = fopen(path, "rb");
 	if (!f || fread(flash, 1, sizeof flash, f) != sizeof flash) {
-		fprintf(stderr, "board_journal: cannot read 1 MB from %s\n", argv[1]);
+		fprintf(stderr, "board_journal: cannot read 1 MB from %s\n", path);
+		if (f)
+			fclose(f);
 		return 1;
 	}
 	fclose(f);
+
+	struct ts_slot_id ids[TS_SLOT_COUNT];
+	slot_ids(ids);
 	for (uint32_t i = 0; i < TS_JOURNAL_RECORDS; i++) {
 		struct ts_record r;
 		const unsigned char *p = flash + (TS_JOURNAL_ADDR - TS_FLASH_BASE) + i * TS_RECORD_SIZE;
-		if (ts_record_parse(p, &r) == 0)
-			printf("seq=%u %s %c attempt=%u v=0x%08x\n", (unsigned)r.seq, tname(r.type),
-			       r.slot ? 'B' : 'A', r.attempt, (unsigned)r.version);
+		if (ts_record_parse(p, &r) != 0)
+			continue;
+		if (live)
+			printf("pos=%u ", (unsigned)i);
+		printf("seq=%u %s %c attempt=%u v=0x%08x", (unsigned)r.seq, tname(r.type),
+		       r.slot ? 'B' : 'A', r.attempt, (unsigned)r.version);
+		printf(live ? (ts_record_matches(&r, &ids[r.slot]) ? " live\n" : " stale\n") : "\n");
 	}
 	struct ts_journal_state st;
-	int rc = ts_journal_scan(rd, NULL, TS_JOURNAL_RECORDS, NULL, &st);
-	if (rc) {
-		printf("scan error %d\n", rc);
+	if (ts_journal_scan(rd, NULL, TS_JOURNAL_RECORDS, live ? ids : NULL, &st) != 0) {
+		printf("scan error\n");
 		return 1;
 	}
-	printf("valid=%u invalid=%u dirty=%d newest=%s:%c\n", (unsigned)st.valid, (unsigned)st.invalid,
-	       st.dirty, st.has_newest ? tname(st.newest.type) : "none",
+	printf("valid=%u invalid=%u dirty=%d ", (unsigned)st.valid, (unsigned)st.invalid, st.dirty);
+	if (live)
+		printf("free=%u ", (unsigned)st.free_index);
+	printf("newest=%s:%c", st.has_newest ? tname(st.newest.type) : "none",
 	       st.has_newest ? (st.newest.slot ? 'B' : 'A') : '-');
+	for (int s = 0; live && s < TS_SLOT_COUNT; s++) {
+		if (st.has_slot[s])
+			printf(" %c=%s:%u", ts_slot_name((enum ts_slot)s), tname(st.slot[s].type),
+			       st.slot[s].attempt);
+		else
+			printf(" %c=none", ts_slot_name((enum ts_slot)s));
+	}
+	printf("\n");
 	return 0;
 }

@@ -5,12 +5,10 @@
 if(NOT TARGET twinslot-board OR NOT TARGET twinslot)
   return()
 endif()
-add_executable(board_live board_live.c)
-target_link_libraries(board_live PRIVATE twinslot_formats)
 foreach(t boot_compaction app_confirm app_compaction rollback)
   add_test(NAME board_powercut_${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/board_powercut.sh $<TARGET_FILE:twinslot-board>
-            $<TARGET_FILE:twinslot> $<TARGET_FILE:board_live> ${TS_FIRMWARE_DIR} ${t})
+            $<TARGET_FILE:twinslot> $<TARGET_FILE:board_journal> ${TS_FIRMWARE_DIR} ${t})
   set_tests_properties(board_powercut_${t} PROPERTIES LABELS "sim;powercut" TIMEOUT 300
                        SKIP_RETURN_CODE 77)
 endforeach()

@@ -9,7 +9,7 @@
 #      cut hit the k-th operation of the uncut run, `power on`, wait until an
 #      application says it is confirmed, reset once more (NRST) and wait again;
 #      the erase operation is cut with several seeds (different torn prefixes);
-#   3. after each run assert on the flash file (board_live: lib's
+#   3. after each run assert on the flash file (board_journal --live: lib's
 #      ts_journal_scan with the identities of the images validated in the
 #      file) and on the event log and console:
 #      - an application banner appeared within a bounded time, and the last
@@ -57,7 +57,7 @@ fail() {
 	echo "FAIL [$SCEN, $CASE]: $*" >&2
 	echo "--- console" >&2; tr -d '\r' <"$T/con" >&2 || true
 	echo "--- journal at the cut" >&2; grep -v stale "$T/off.txt" >&2 || true
-	echo "--- journal now" >&2; "$LIVE" "$T/flash" | grep -v stale >&2 || true
+	echo "--- journal now" >&2; "$LIVE" --live "$T/flash" | grep -v stale >&2 || true
 	echo "--- events (no LEDs)" >&2; grep -v '"led"' "$T/ev" | cut -c1-160 >&2 || true
 	exit 1
 }
@@ -115,7 +115,7 @@ run_case() { # K SEED
 	ctl "boot0 0" "nrst pulse"
 	if [ "$k" -gt 0 ]; then
 		wait_until 30 has_ev '"type":"power","on":false' || fail "no power cut"
-		"$LIVE" "$T/flash" >"$T/off.txt"
+		"$LIVE" --live "$T/flash" >"$T/off.txt"
 		CONMARK=$(tr -d "\r" <"$T/con" | wc -l)
 		ctl "power on"
 	fi
@@ -173,7 +173,7 @@ check_case() { # K
 		}
 		END { exit bad }' "$T/ev" || fail "trial guard (events)"
 
-	jl=$("$LIVE" "$T/flash")
+	jl=$("$LIVE" --live "$T/flash")
 	sum=$(echo "$jl" | tail -1)
 	case "$sum" in *" dirty=0 "*) ;; *) fail "final journal: $sum" ;; esac
 	local lastboot lasttrial
