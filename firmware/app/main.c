@@ -7,7 +7,8 @@
  *
  * Test variants, chosen at build time (TS_APP_VARIANT):
  *   0 normal, 1 hang before confirming (no watchdog feed), 2 HardFault before
- *   confirming, 3 run and feed the watchdog but never confirm.
+ *   confirming, 3 run and feed the watchdog but never confirm, 4 fail the
+ *   self-test (and so request a rollback through the client library).
  * Console lines: docs/bootloader.md ("The example application").
  */
 #include <stdint.h>
@@ -28,6 +29,7 @@
 #define VARIANT_HANG      1
 #define VARIANT_FAULT     2
 #define VARIANT_NOCONFIRM 3
+#define VARIANT_SELFTEST_FAIL 4
 
 #define PREFIX "twinslot-app: "
 
@@ -112,6 +114,9 @@ int main(void)
 	else if ((err = ts_image_validate((const uint8_t *)(uintptr_t)ts_slot_addr(slot),
 					   TS_SLOT_SIZE, slot, &h, ts_iwdg_feed)) != TS_OK)
 		fail = ts_strerror(err);
+#if TS_APP_VARIANT == VARIANT_SELFTEST_FAIL
+	fail = "forced by the test variant";
+#endif
 	if (fail) {
 		say("self-test failed: ", fail);
 		say("requesting rollback", NULL);

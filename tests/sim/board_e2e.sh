@@ -6,7 +6,7 @@
 # Usage: board_e2e.sh BOARD TWINSLOT BOARD_JOURNAL FIRMWARE_DIR SCENARIO
 set -euo pipefail
 BOARD=$1 TW=$2 JOURNAL=$3 FW=$4 SCEN=$5
-for f in bootloader.bin app-a.elf app-b.elf app-hang-b.elf app-fault-b.elf; do
+for f in bootloader.bin app-a.elf app-b.elf app-hang-b.elf app-fault-b.elf app-selftest-fail-b.elf; do
 	[ -f "$FW/$f" ] || { echo "SKIP: $FW/$f not built (TS_FIRMWARE=OFF?)"; exit 77; }
 done
 T=$(mktemp -d)
@@ -90,6 +90,22 @@ hang_rolls_back | fault_rolls_back)
 	fi
 	"$JOURNAL" "$T/flash" | grep -qx "seq=5 attempt B attempt=3 v=0x01010000" || fail "no 3rd ATTEMPT"
 	[ "$(journal_summary)" = "valid=6 invalid=0 dirty=0 newest=rolled_back:B" ] ||
+		fail "journal: $(journal_summary)"
+	;;
+selftest_fail_requests_rollback)
+	# The application's own health check fails: it asks for a rollback
+	# through the client library (ROLLED_BACK, then a software reset).
+	compose_update app-selftest-fail-b.elf
+	run_board 5
+	expect_line "twinslot-boot: slot B v1.1.0 trial 1/3 (new image)"
+	expect_line "twinslot-app: self-test failed: forced by the test variant"
+	expect_line "twinslot-app: requesting rollback"
+	expect_line "twinslot-boot: slot A v1.0.0 (other slot was rolled back)"
+	expect_line "twinslot-app: already confirmed"
+	causes=$(grep '"type":"reset"' "$T/ev" | sed 's/.*"cause":"\([a-z]*\)".*/\1/' | tr '\n' ' ')
+	[ "$causes" = "power software " ] || fail "reset causes: $causes"
+	"$JOURNAL" "$T/flash" | grep -qx "seq=4 rolled_back B attempt=0 v=0x01010000" || fail "no ROLLED_BACK"
+	[ "$(journal_summary)" = "valid=4 invalid=0 dirty=0 newest=rolled_back:B" ] ||
 		fail "journal: $(journal_summary)"
 	;;
 cut_during_program)
