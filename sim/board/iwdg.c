@@ -61,12 +61,18 @@ void bd_iwdg_write(struct board *b, uint32_t off, uint32_t v)
 		}
 		break;
 	case 0x04:
-		if (b->iwdg.access)
-			b->iwdg.pr = v & 7u;
-		break;
 	case 0x08:
-		if (b->iwdg.access)
+		if (!b->iwdg.access)
+			break;
+		if (off == 0x04)
+			b->iwdg.pr = v & 7u;
+		else
 			b->iwdg.rlr = v & 0xFFFu;
+		/* Firmware usually starts the watchdog, then sets PR and RLR
+		 * (RM0090 21.3.2): say what the timeout becomes. */
+		sim_eventf(&b->ev, board_now(b), "iwdg_config",
+			   "\"pr\":%" PRIu32 ",\"rlr\":%" PRIu32 ",\"timeout_ns\":%" PRIu64,
+			   b->iwdg.pr, b->iwdg.rlr, period_ns(b));
 		break;
 	}
 }

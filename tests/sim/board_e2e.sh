@@ -70,6 +70,9 @@ trial_confirms)
 	[ "$(journal_summary)" = "valid=4 invalid=0 dirty=0 newest=confirmed:B" ] ||
 		fail "journal: $(journal_summary)"
 	grep -q '"type":"iwdg_start"' "$T/ev" || fail "the trial ran without the watchdog"
+	# the bootloader's trial timeout: /64 of the 32 kHz LSI, reload 2000: 4 s
+	grep -q '"type":"iwdg_config","pr":4,"rlr":2000,"timeout_ns":4000000000' "$T/ev" ||
+		fail "the trial watchdog is not set to 4 s: $(grep iwdg_ "$T/ev" | cut -c1-160)"
 	grep -q '"type":"flash_overwrite"' "$T/ev" && fail "firmware programmed over non-erased flash"
 	;;
 hang_rolls_back | fault_rolls_back)
