@@ -64,28 +64,9 @@ static void client_close(struct client *c)
 
 /* ---- bodies ----------------------------------------------------------- */
 
-struct mem {
-	const uint8_t *p;
-	size_t len, pos;
-};
-
-static long mem_read(void *arg, uint8_t *buf, size_t n)
-{
-	struct mem *m = arg;
-	size_t k = m->len - m->pos < n ? m->len - m->pos : n;
-	memcpy(buf, m->p + m->pos, k);
-	m->pos += k;
-	return (long)k;
-}
-
 static int put_bytes(struct client *c, const char *key, const uint8_t *p, size_t n)
 {
-	uint8_t h[32];
-	char hex[65];
-	ts_sha256(p, n, h);
-	ts_sigv4_hex(h, 32, hex);
-	struct mem m = { p, n, 0 };
-	return ts_s3_put(&c->s3, key, "application/octet-stream", n, mem_read, &m, hex, NULL);
+	return ts_s3_put_buf(&c->s3, key, "application/octet-stream", p, n, NULL);
 }
 
 struct collect {

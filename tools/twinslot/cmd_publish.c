@@ -44,31 +44,6 @@ static uint64_t wall(void *arg)
 	return (uint64_t)time(NULL);
 }
 
-struct mem {
-	const uint8_t *p;
-	size_t len, pos;
-};
-
-static long mem_read(void *arg, uint8_t *buf, size_t n)
-{
-	struct mem *m = arg;
-	size_t k = m->len - m->pos < n ? m->len - m->pos : n;
-	memcpy(buf, m->p + m->pos, k);
-	m->pos += k;
-	return (long)k;
-}
-
-static int put(struct ts_s3 *s3, const char *key, const char *type, const uint8_t *p,
-	       size_t n, struct ts_s3_object *o)
-{
-	uint8_t h[TS_SHA256_LEN];
-	char hex[65];
-	ts_sha256(p, n, h);
-	ts_sigv4_hex(h, sizeof h, hex);
-	struct mem m = { p, n, 0 };
-	return ts_s3_put(s3, key, type, n, mem_read, &m, hex, o);
-}
-
 int ts_cmd_publish(int argc, char **argv)
 {
 	const char *bucket = NULL, *endpoint = NULL, *release = NULL, *prefix = NULL;
@@ -198,7 +173,7 @@ int ts_cmd_publish(int argc, char **argv)
 	}
 	for (int s = 0; s < 2; s++) {
 		struct ts_s3_object o;
-		if (put(&s3, m.image[s].key, "application/octet-stream", img[s], len[s], &o)) {
+		if (ts_s3_put_buf(&s3, m.image[s].key, "application/octet-stream", img[s], len[s], &o)) {
 			ts_cli_err(CMD, "%s%s%s", s3.error, curl.error[0] ? ": " : "", curl.error);
 			goto out;
 		}
@@ -208,7 +183,7 @@ int ts_cmd_publish(int argc, char **argv)
 	char mkey[256];
 	snprintf(mkey, sizeof mkey, "%smanifest.json", pre);
 	struct ts_s3_object mo;
-	if (put(&s3, mkey, "application/json", (const uint8_t *)text, (size_t)tl, &mo)) {
+	if (ts_s3_put_buf(&s3, mkey, "application/json", text, (size_t)tl, &mo)) {
 		ts_cli_err(CMD, "%s%s%s", s3.error, curl.error[0] ? ": " : "", curl.error);
 		goto out;
 	}

@@ -348,20 +348,6 @@ static size_t jstr(char *out, size_t n, const char *s)
 	return k;
 }
 
-struct rbody {
-	const char *p;
-	size_t len, pos;
-};
-
-static long rbody_read(void *arg, uint8_t *buf, size_t n)
-{
-	struct rbody *b = arg;
-	size_t k = b->len - b->pos < n ? b->len - b->pos : n;
-	memcpy(buf, b->p + b->pos, k);
-	b->pos += k;
-	return (long)k;
-}
-
 static void report(struct ts_agent *a, enum ts_agent_verdict v)
 {
 	if (!a->cfg.report_prefix || !a->cfg.report_prefix[0])
@@ -391,12 +377,7 @@ static void report(struct ts_agent *a, enum ts_agent_verdict v)
 	while (pl && a->cfg.report_prefix[pl - 1] == '/')
 		pl--;
 	snprintf(key, sizeof key, "%.*s/%s.json", (int)pl, a->cfg.report_prefix, dev);
-	uint8_t h[TS_SHA256_LEN];
-	char hex[2 * TS_SHA256_LEN + 1];
-	ts_sha256(t, k, h);
-	ts_sigv4_hex(h, sizeof h, hex);
-	struct rbody b = { t, k, 0 };
-	int err = ts_s3_put(a->s3, key, "application/json", k, rbody_read, &b, hex, NULL);
+	int err = ts_s3_put_buf(a->s3, key, "application/json", t, k, NULL);
 	if (err)
 		say(a, TS_LOG_WARN, "report not written: %s", a->s3->error);
 	else

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "twinslot/err.h"
+#include "twinslot/sha256.h"
 
 #define MAX_HDRS 10
 #define ERRBODY_MAX 1024
@@ -640,4 +641,31 @@ int ts_s3_put(struct ts_s3 *s3, const char *key, const char *content_type,
 		obj->size = body_len;
 	}
 	return TS_OK;
+}
+
+struct buf_body {
+	const uint8_t *p;
+	size_t len, pos;
+};
+
+static long buf_read(void *arg, uint8_t *buf, size_t n)
+{
+	struct buf_body *b = arg;
+	size_t k = b->len - b->pos < n ? b->len - b->pos : n;
+	memcpy(buf, b->p + b->pos, k);
+	b->pos += k;
+	return (long)k;
+}
+
+int ts_s3_put_buf(struct ts_s3 *s3, const char *key, const char *content_type,
+		  const void *data, size_t len, struct ts_s3_object *obj)
+{
+	uint8_t h[TS_SHA256_LEN];
+	char hex[2 * TS_SHA256_LEN + 1];
+	struct buf_body b = { data, len, 0 };
+	if (len && !data)
+		return TS_ERR_INVAL;
+	ts_sha256(data, len, h);
+	ts_sigv4_hex(h, sizeof h, hex);
+	return ts_s3_put(s3, key, content_type, len, buf_read, &b, hex, obj);
 }

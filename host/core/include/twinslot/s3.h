@@ -119,6 +119,11 @@ int ts_s3_put(struct ts_s3 *s3, const char *key, const char *content_type,
 	      uint64_t body_len, long (*read_body)(void *arg, uint8_t *buf, size_t n),
 	      void *body_arg, const char *payload_sha256_hex, struct ts_s3_object *obj);
 
+/* PUT key with the len bytes at data, their SHA-256 signed (a manifest, a
+ * report, an image held in memory). */
+int ts_s3_put_buf(struct ts_s3 *s3, const char *key, const char *content_type,
+		  const void *data, size_t len, struct ts_s3_object *obj);
+
 /* A presigned URL for method ("GET", "HEAD", "PUT") on key, valid
  * expires_s seconds, into s3->url (returned). NULL on failure. */
 const char *ts_s3_presign(struct ts_s3 *s3, const char *method, const char *key,
