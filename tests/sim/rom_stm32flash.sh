@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Acceptance: Debian's stm32flash against the ROM bootloader model on a pty.
-# It must identify the chip (0x413), write a 200 KB file to Slot A with -S,
-# read it back identical, erase sectors, and start it with -g.
+# Acceptance: Debian's stm32flash against twinslot-board's pseudo-terminal
+# with BOOT0 high. It must identify the chip (0x413), write a 200 KB file to
+# Slot A with -S, read it back identical, erase sectors, and start it with -g.
 # A pty cannot carry parity, so stm32flash runs with -m 8n1 (see
-# docs/virtual-board.md). Datasheet delays are scaled to 1% to keep it fast.
-# usage: rom_stm32flash.sh ROM_SERVER STM32FLASH
+# docs/virtual-board.md). ROM delays are scaled to 1% of the datasheet's.
+# usage: rom_stm32flash.sh BOARD STM32FLASH
 set -euo pipefail
-server=$1
+board=$1
 stm32flash=$2
 dir=$(mktemp -d /tmp/ts-rom-stm32flash-XXXXXX)
 pid=
@@ -17,13 +17,13 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; echo "--- events (tail)" >&2; tail -n 20 "$dir/events.jsonl" >&2 || true; exit 1; }
 
-"$server" --flash "$dir/flash.bin" --events "$dir/events.jsonl" --link "$dir/tty" \
-	--time-permille 10 >"$dir/server.out" 2>&1 &
+"$board" --flash "$dir/flash.bin" --events "$dir/events.jsonl" --pty-link "$dir/tty" \
+	--control "$dir/ctl" --boot0 1 --rom-time 10 --max-wall 110 --quiet >"$dir/board.out" 2>&1 &
 pid=$!
-for _ in $(seq 50); do [ -L "$dir/tty" ] && break; sleep 0.1; done
-[ -L "$dir/tty" ] || fail "server did not create its pty"
+for _ in $(seq 50); do [ -L "$dir/tty" ] && [ -S "$dir/ctl" ] && break; sleep 0.1; done
+[ -L "$dir/tty" ] && [ -S "$dir/ctl" ] || { cat "$dir/board.out" >&2; fail "board did not create its pty and control socket"; }
 
-nrst() { kill -USR1 "$pid"; sleep 0.2; }   # pulse NRST with BOOT0 high
+nrst() { "$board" --ctl "$dir/ctl" "nrst pulse" | grep -q "mode=rom" || fail "nrst pulse did not restart the ROM"; }
 flash() { "$stm32flash" -m 8n1 -b 115200 "$@" "$dir/tty"; }
 
 # 1. Identify.
@@ -54,8 +54,10 @@ cmp <(tail -c +$((0x20000 + 1)) "$dir/flash.bin" | head -c 262144) <(head -c 262
 	|| fail "sectors 5-6 not 0xFF after erase"
 
 # 5. Write again and start it with -g, without an NRST pulse first: the ROM is
-#    still synced, stm32flash's 0x7F is taken as a command and NACKed.
+#    still synced, stm32flash's 0x7F is taken as a command and NACKed. The
+#    CPU then starts from the (random) vector table at 0x08020000.
 flash -w "$dir/image.bin" -S 0x08020000 -g 0x08020000 >"$dir/go.txt" 2>&1 || { cat "$dir/go.txt"; fail "write+go"; }
 grep -q '"type":"rom_go","addr":134348800' "$dir/events.jsonl" || fail "no go to 0x08020000"
-grep -q '"type":"boot","addr":134348800,"mode":"go"' "$dir/events.jsonl" || fail "board did not start at 0x08020000"
-echo "ok: stm32flash identify, write 200 KB, read back, erase, go"
+for _ in $(seq 20); do grep -q '"type":"boot","addr":134348800,"mode":"flash"' "$dir/events.jsonl" && break; sleep 0.1; done
+grep -q '"type":"boot","addr":134348800,"mode":"flash"' "$dir/events.jsonl" || fail "board did not start the CPU at 0x08020000"
+echo "ok: stm32flash identify, write 200 KB, read back, erase, go (on twinslot-board)"
