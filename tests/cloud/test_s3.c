@@ -22,7 +22,6 @@
 #include "http_curl.h"
 #include "twinslot/err.h"
 #include "twinslot/s3.h"
-#include "twinslot/sha256.h"
 
 static char state_dir[256];
 static int server_port;
