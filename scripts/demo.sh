@@ -99,7 +99,7 @@ wait_until() {
 		sleep 0.2
 	done
 }
-console_has() { tr -d '\r' <"$WORK/console.log" 2>/dev/null | grep -aq "$1"; }
+console_has() { tr -d '\r' <"$WORK/console.log" 2>/dev/null | grep -a "$1" >/dev/null; }
 
 # ---- the story --------------------------------------------------------------
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER # s3rver's own pair
@@ -109,7 +109,7 @@ EP=http://127.0.0.1:$PORT
 info "endpoint $EP, bucket twinslot"
 report_json() { curl -sf "$EP/twinslot/fw/reports/demo-board.json" 2>/dev/null; }
 report_is() { # report_is VERSION OUTCOME
-	report_json | grep -q "\"version\":\"$1\",\"outcome\":\"$2\""
+	report_json | grep "\"version\":\"$1\",\"outcome\":\"$2\"" >/dev/null
 }
 
 publish() { # publish VERSION APP_PREFIX

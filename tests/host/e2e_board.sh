@@ -47,7 +47,7 @@ slot_has() { # SLOT IMG: the flash file holds IMG at the slot
 }
 wait_for() { for _ in $(seq 60); do "$@" && return 0; sleep 0.05; done; "$@"; }
 has_vrange() { since | grep '"type":"rom_cmd","cmd":49,"ok":true,"addr":4294901760,"range":3,"psize":32' >/dev/null; }
-console_confirmed() { grep -q "twinslot-app: v$1 slot $2" console.txt && tail -3 console.txt | grep -q "twinslot-app: confirmed"; }
+console_confirmed() { grep -q "twinslot-app: v$1 slot $2" console.txt && tail -3 console.txt | grep "twinslot-app: confirmed" >/dev/null; }
 erased_sectors() { since | grep '"type":"flash_erase"' | sed 's/.*"sector":\([0-9-]*\).*/\1/' | tr '\n' ' '; }
 
 update() { # RELEASE SLOT VERSION [SECTORS]
@@ -93,8 +93,8 @@ mark
 "$CTL" ctl.sock "cut after 40" >/dev/null
 run_rc 4 flash --image rbig
 "$CTL" ctl.sock "power cycle" >/dev/null
-for _ in $(seq 100); do tail -1 console.txt | grep -q "confirmed" && break; sleep 0.05; done
-tail -4 console.txt | grep -q "twinslot-app: v1.3.0 slot B" || fail "board did not come back on v1.3.0"
+for _ in $(seq 100); do tail -1 console.txt | grep "confirmed" >/dev/null && break; sleep 0.05; done
+tail -4 console.txt | grep "twinslot-app: v1.3.0 slot B" >/dev/null || fail "board did not come back on v1.3.0"
 update rbig A 1.4.0 "5 6 "
 
 step "a release that never confirms is rolled back"

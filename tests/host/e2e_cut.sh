@@ -36,7 +36,7 @@ con() { tr -d '\r' <console.txt; }
 last_app_is() { # VERSION SLOT WORD [MARK]: after console line MARK, the last
 	# boot's lines are that app's banner ... WORD
 	local c; c=$(con | tail -n +$((${4:-0} + 1)) | grep '^twinslot-' | tail -4)
-	echo "$c" | grep -qx "twinslot-app: v$1 slot $2" &&
+	echo "$c" | grep -x "twinslot-app: v$1 slot $2" >/dev/null &&
 		[ "$(echo "$c" | grep '^twinslot-app: ' | tail -1)" = "twinslot-app: $3" ]
 }
 has_ev() { grep -qF "$1" events.jsonl 2>/dev/null; }
@@ -121,9 +121,9 @@ cut_case() { # K: in a directory of its own; exit status = verdict
 		local mark; mark=$(con | wc -l)
 		ctl "power on"
 		wait_until 10 last_app_is 1.0.0 A "already confirmed" "$mark" || fail "A did not come back"
-		con | tail -n +$((mark + 1)) | grep -qxE 'twinslot-boot: slot A v1\.0\.0 \(confirmed(; slot B: [a-zA-Z0-9 -]+)?\)' ||
+		con | tail -n +$((mark + 1)) | grep -xE 'twinslot-boot: slot A v1\.0\.0 \(confirmed(; slot B: [a-zA-Z0-9 -]+)?\)' >/dev/null ||
 			fail "A did not run as confirmed"
-		con | grep -q 'slot B v1.1.0' && fail "B ran although it was never committed"
+		con | grep 'slot B v1.1.0' >/dev/null && fail "B ran although it was never committed"
 		flash 0
 	else
 		# PENDING is whole: the cut hits the bootloader's ATTEMPT; the
@@ -132,7 +132,7 @@ cut_case() { # K: in a directory of its own; exit status = verdict
 		wait_until 5 has_ev '"type":"power","on":false' || fail "no power cut"
 		ctl "power on"
 		wait_until 10 last_app_is 1.1.0 B confirmed || fail "B did not boot and confirm"
-		con | grep -qx 'twinslot-boot: slot B v1.1.0 trial 1/3 (new image)' ||
+		con | grep -x 'twinslot-boot: slot B v1.1.0 trial 1/3 (new image)' >/dev/null ||
 			fail "B did not boot on trial"
 	fi
 	check_b_confirmed

@@ -55,7 +55,7 @@ boot() {
 		-kernel "$work/flash.bin" 2>"$work/qemu.err" &
 	qpid=$!
 	for i in $(seq 150); do
-		if tr -d '\r' <"$work/console.txt" | grep -qFx -- "$want"; then break; fi
+		if tr -d '\r' <"$work/console.txt" | grep -Fx -- "$want" >/dev/null; then break; fi
 		kill -0 "$qpid" 2>/dev/null || break
 		sleep 0.1
 	done

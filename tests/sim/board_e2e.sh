@@ -65,8 +65,8 @@ trial_confirms)
 	expect_line "twinslot-boot: slot B v1.1.0 trial 1/3 (new image)"
 	expect_line "twinslot-app: v1.1.0 slot B"
 	expect_line "twinslot-app: confirmed"
-	"$JOURNAL" "$T/flash" | grep -qx "seq=3 attempt B attempt=1 v=0x01010000" || fail "no ATTEMPT"
-	"$JOURNAL" "$T/flash" | grep -qx "seq=4 confirmed B attempt=0 v=0x01010000" || fail "no CONFIRMED"
+	"$JOURNAL" "$T/flash" | grep -x "seq=3 attempt B attempt=1 v=0x01010000" >/dev/null || fail "no ATTEMPT"
+	"$JOURNAL" "$T/flash" | grep -x "seq=4 confirmed B attempt=0 v=0x01010000" >/dev/null || fail "no CONFIRMED"
 	[ "$(journal_summary)" = "valid=4 invalid=0 dirty=0 newest=confirmed:B" ] ||
 		fail "journal: $(journal_summary)"
 	grep -q '"type":"iwdg_start"' "$T/ev" || fail "the trial ran without the watchdog"
@@ -91,7 +91,7 @@ hang_rolls_back | fault_rolls_back)
 	else
 		grep -q '"type":"lockup"' "$T/ev" && fail "the hang variant locked up"
 	fi
-	"$JOURNAL" "$T/flash" | grep -qx "seq=5 attempt B attempt=3 v=0x01010000" || fail "no 3rd ATTEMPT"
+	"$JOURNAL" "$T/flash" | grep -x "seq=5 attempt B attempt=3 v=0x01010000" >/dev/null || fail "no 3rd ATTEMPT"
 	[ "$(journal_summary)" = "valid=6 invalid=0 dirty=0 newest=rolled_back:B" ] ||
 		fail "journal: $(journal_summary)"
 	;;
@@ -107,7 +107,7 @@ selftest_fail_requests_rollback)
 	expect_line "twinslot-app: already confirmed"
 	causes=$(grep '"type":"reset"' "$T/ev" | sed 's/.*"cause":"\([a-z]*\)".*/\1/' | tr '\n' ' ')
 	[ "$causes" = "power software " ] || fail "reset causes: $causes"
-	"$JOURNAL" "$T/flash" | grep -qx "seq=4 rolled_back B attempt=0 v=0x01010000" || fail "no ROLLED_BACK"
+	"$JOURNAL" "$T/flash" | grep -x "seq=4 rolled_back B attempt=0 v=0x01010000" >/dev/null || fail "no ROLLED_BACK"
 	[ "$(journal_summary)" = "valid=4 invalid=0 dirty=0 newest=rolled_back:B" ] ||
 		fail "journal: $(journal_summary)"
 	;;
@@ -118,7 +118,7 @@ cut_during_program)
 	start_with_cut 3
 	grep -q '"type":"power_cut".*"kind":"program"' "$T/ev" || fail "no cut during a program"
 	# the board is off: the flash file shows the torn record
-	"$JOURNAL" "$T/flash" | tail -1 | grep -q "^valid=2 invalid=1 " ||
+	"$JOURNAL" "$T/flash" | tail -1 | grep "^valid=2 invalid=1 " >/dev/null ||
 		fail "after the cut: $(journal_summary)"
 	: >"$T/con"
 	ctl "power on"
@@ -126,7 +126,7 @@ cut_during_program)
 	ctl quit
 	wait "$PID"; PID=
 	expect_line "twinslot-app: v1.1.0 slot B"
-	journal_summary | grep -q "newest=confirmed:B" || fail "journal: $(journal_summary)"
+	journal_summary | grep "newest=confirmed:B" >/dev/null || fail "journal: $(journal_summary)"
 	;;
 cut_during_erase)
 	compose_update app-b.elf
@@ -136,7 +136,7 @@ cut_during_erase)
 	dd if="$T/flash" of="$T/rec" bs=1 skip=$((j + 32)) count=32 status=none
 	head -c 32 /dev/zero | tr '\0' '\377' | dd of="$T/flash" bs=1 seek=$((j + 32)) conv=notrunc status=none
 	dd if="$T/rec" of="$T/flash" bs=1 seek=$((j + 64)) conv=notrunc status=none
-	"$JOURNAL" "$T/flash" | tail -1 | grep -q "dirty=1" || fail "setup: journal not dirty"
+	"$JOURNAL" "$T/flash" | tail -1 | grep "dirty=1" >/dev/null || fail "setup: journal not dirty"
 	start_with_cut 1
 	grep -q '"type":"power_cut".*"kind":"erase"' "$T/ev" || fail "no cut during an erase"
 	# the flash file shows the interrupted erase: the records it reached are gone
@@ -150,7 +150,7 @@ cut_during_erase)
 	wait "$PID"; PID=
 	grep -q '^twinslot-boot: slot [AB] ' "$T/con" || fail "no boot after the cut"
 	grep -q '"type":"lockup"' "$T/ev" && fail "lock-up after the cut"
-	journal_summary | grep -q "newest=confirmed:" || fail "journal: $(journal_summary)"
+	journal_summary | grep "newest=confirmed:" >/dev/null || fail "journal: $(journal_summary)"
 	;;
 *) fail "unknown scenario $SCEN" ;;
 esac

@@ -104,20 +104,20 @@ control_channel)
 		--max-wall 30 &
 	PID=$!
 	for _ in $(seq 100); do [ -S "$T/sock" ] && break; sleep 0.1; done
-	ctl state | grep -q "^ok mode=cpu .*power=on" || fail "state: $(ctl state)"
-	ctl "boot0 1" "nrst pulse" | tail -1 | grep -q "mode=rom" || fail "nrst with BOOT0 high"
-	ctl state | grep -q "^ok mode=rom .*boot0=1" || fail "state: $(ctl state)"
+	ctl state | grep "^ok mode=cpu .*power=on" >/dev/null || fail "state: $(ctl state)"
+	ctl "boot0 1" "nrst pulse" | tail -1 | grep "mode=rom" >/dev/null || fail "nrst with BOOT0 high"
+	ctl state | grep "^ok mode=rom .*boot0=1" >/dev/null || fail "state: $(ctl state)"
 	[ "$(ctl leds)" = "ok PD12=0 PD13=0 PD14=0 PD15=0" ] || fail "leds in ROM mode"
-	ctl "nrst 0" | grep -q "nrst=0 mode=off" || fail "nrst 0 holds the chip in reset"
-	ctl "nrst 1" | grep -q "nrst=1 mode=rom" || fail "nrst released"
-	ctl "power off" | grep -q "ok power=off mode=off" || fail "power off"
-	ctl "power on" | grep -q "mode=rom" || fail "power on with BOOT0 high"
-	ctl "boot0 0" "power cycle" | tail -1 | grep -q "mode=cpu" || fail "power cycle"
+	ctl "nrst 0" | grep "nrst=0 mode=off" >/dev/null || fail "nrst 0 holds the chip in reset"
+	ctl "nrst 1" | grep "nrst=1 mode=rom" >/dev/null || fail "nrst released"
+	ctl "power off" | grep "ok power=off mode=off" >/dev/null || fail "power off"
+	ctl "power on" | grep "mode=rom" >/dev/null || fail "power on with BOOT0 high"
+	ctl "boot0 0" "power cycle" | tail -1 | grep "mode=cpu" >/dev/null || fail "power cycle"
 	ctl "cut after 2" "cut random 5" "cut off" "uart drop 0.5" "uart corrupt 0" >/dev/null ||
 		fail "fault commands"
 	ctl "bogus" && fail "unknown command accepted"
 	ctl "uart drop 2" && fail "rate 2 accepted"
-	ctl quit | grep -qx "ok bye" || fail "quit"
+	ctl quit | grep -x "ok bye" >/dev/null || fail "quit"
 	wait "$PID"; PID=
 	causes=$(grep '"type":"reset"' "$T/ev" | sed 's/.*"cause":"\([a-z]*\)".*/\1/' | tr '\n' ' ')
 	# nrst 0 holds the chip in reset; power on/cycle reset it from power

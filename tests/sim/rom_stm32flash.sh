@@ -23,7 +23,7 @@ pid=$!
 for _ in $(seq 50); do [ -L "$dir/tty" ] && [ -S "$dir/ctl" ] && break; sleep 0.1; done
 [ -L "$dir/tty" ] && [ -S "$dir/ctl" ] || { cat "$dir/board.out" >&2; fail "board did not create its pty and control socket"; }
 
-nrst() { "$board" --ctl "$dir/ctl" "nrst pulse" | grep -q "mode=rom" || fail "nrst pulse did not restart the ROM"; }
+nrst() { "$board" --ctl "$dir/ctl" "nrst pulse" | grep "mode=rom" >/dev/null || fail "nrst pulse did not restart the ROM"; }
 flash() { "$stm32flash" -m 8n1 -b 115200 "$@" "$dir/tty"; }
 
 # 1. Identify.
