@@ -89,9 +89,9 @@ ops_all=$(ops)
 nhost=$(awk '/"type":"boot"/ && /"mode":"rom"/ { rom = 1 }
 	/"type":"boot"/ && /"addr":134217728/ && rom { exit }
 	rom && /"type":"(flash_program|flash_erase)"/ { n++ } END { print n + 0 }' events.jsonl)
-host_ops=$(echo "$ops_all" | head -n "$nhost")
-echo "$host_ops" >host_ops.txt
-[ "$(echo "$host_ops" | head -1)" = "erase 8" ] || fail "the host's first operation is not the erase of sector 8"
+# head on a here-string, not echo | head: under pipefail echo's SIGPIPE would fail it
+head -n "$nhost" <<<"$ops_all" >host_ops.txt
+[ "$(head -1 host_ops.txt)" = "erase 8" ] || fail "the host's first operation is not the erase of sector 8"
 pending=$nhost
 [ "$(sed -n "${pending}p" host_ops.txt)" = "program $((0x080E0000 + 32)) 32" ] ||
 	fail "the host's last operation is not PENDING at journal position 1"
