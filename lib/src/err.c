@@ -29,6 +29,8 @@ const char *ts_strerror(int err)
 	case TS_ERR_STATE: return "not possible in this state";
 	case TS_ERR_DENIED: return "refused by the server (access denied or bad signature)";
 	case TS_ERR_REMOTE: return "the server reported an error";
+	case TS_ERR_BUSY: return "busy: in use by another program";
+	case TS_ERR_CANCELED: return "stopped on request";
 	}
 	return "unknown error";
 }

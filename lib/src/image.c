@@ -1,7 +1,7 @@
 /* Image header encode/parse/validate. Layout: docs/format.md. */
 #include <string.h>
 
-#include "bytes.h"
+#include "twinslot/bytes.h"
 #include "twinslot/crc32.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"

@@ -2,7 +2,7 @@
  * Rules and layout: docs/format.md; the power-loss argument: docs/journal.md. */
 #include <string.h>
 
-#include "bytes.h"
+#include "twinslot/bytes.h"
 #include "twinslot/crc32.h"
 #include "twinslot/err.h"
 #include "twinslot/journal.h"

@@ -34,6 +34,8 @@ enum ts_err {
 	TS_ERR_STATE = -22,       /* operation not valid in this state */
 	TS_ERR_DENIED = -23,      /* refused by a server: access denied, bad signature */
 	TS_ERR_REMOTE = -24,      /* a server reported an error */
+	TS_ERR_BUSY = -25,        /* in use by another program (serial port, pins) */
+	TS_ERR_CANCELED = -26,    /* stopped on request (a signal) */
 };
 
 /* Short description of an error code, e.g. "CRC mismatch". Never NULL. */

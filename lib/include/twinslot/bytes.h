@@ -1,4 +1,5 @@
-/* Little-endian load/store helpers shared by the format encoders (private). */
+/* Little-endian load/store helpers and the erased-flash test, shared by the
+ * format encoders, the host engine and the tools. Header-only, freestanding. */
 #ifndef TWINSLOT_BYTES_H
 #define TWINSLOT_BYTES_H
 
