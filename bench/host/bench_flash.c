@@ -12,7 +12,7 @@ static long file_read(void *arg, uint8_t *buf, size_t n)
 
 int main(int argc, char **argv)
 {
-	static struct ts_linux lx;
+	struct ts_linux *lx;
 	static struct ts_update u;
 	struct ts_port port;
 	struct ts_update_cfg cfg;
@@ -21,8 +21,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_flash PORT PINS IMAGE\n");
 		return 2;
 	}
-	struct ts_linux_cfg lc = { .serial_path = argv[1], .pins = argv[2], .cmd = "bench",
-				   .quiet = true };
+	struct ts_linux_cfg lc = { .serial_path = argv[1], .pins = argv[2] };
 	if (ts_linux_open(&lx, &lc, &port, msg, sizeof(msg))) {
 		fprintf(stderr, "%s\n", msg);
 		return 1;
@@ -37,7 +36,7 @@ int main(int argc, char **argv)
 	struct ts_source src = { file_read, f };
 	int err = ts_update_flash(&u, &src);
 	fclose(f);
-	ts_linux_close(&lx);
+	ts_linux_close(lx);
 	if (err || u.outcome != TS_OUTCOME_CONFIRMED) {
 		fprintf(stderr, "bench_flash: %s (outcome %s)\n", err ? u.msg : "",
 			ts_outcome_name(u.outcome));

@@ -77,9 +77,12 @@ static const char *hdr(const struct ts_http_request *r, const char *name)
 	return NULL;
 }
 
-static int fake_http(void *ctx, const struct ts_http_request *r, const struct ts_http_response *s)
+static int fake_http(void *ctx, const struct ts_http_request *r, const struct ts_http_response *s,
+		     char *why, size_t why_len)
 {
 	(void)ctx;
+	(void)why;
+	(void)why_len;
 	n_req++;
 	const char *p = strstr(r->url, "/bucket/");
 	assert_non_null(p);
@@ -205,14 +208,17 @@ static void plain_log(void *ctx, enum ts_log_level lv, const char *msg)
 		fprintf(stderr, "agent: %s\n", msg);
 }
 
-static struct ts_port http_port = { .http = fake_http };
-static struct ts_port agent_port = { .store_get = st_get, .store_put = st_put, .log = plain_log };
+/* One port for S3 and the agent, as a platform gives it. */
+static const struct ts_http_ops HTTP = { fake_http };
+static const struct ts_store_ops STORE = { st_get, st_put };
+static const struct ts_sink_ops SINK = { .log = plain_log };
+static struct ts_port agent_port = { .http = &HTTP, .store = &STORE, .sink = &SINK };
 static struct ts_s3 s3;
 
 static void s3_client(void)
 {
 	struct ts_s3_config c = { .endpoint = "http://127.0.0.1:9", .bucket = "bucket" };
-	assert_int_equal(ts_s3_init(&s3, &http_port, &c), TS_OK);
+	assert_int_equal(ts_s3_init(&s3, &agent_port, &c), TS_OK);
 }
 
 /* Publish a manifest for version v (images per slot, given or dummies). */
@@ -266,7 +272,7 @@ static void start_agent(uint32_t board_version)
 	if (board_version) {
 		uint8_t b[4] = { (uint8_t)board_version, (uint8_t)(board_version >> 8),
 				 (uint8_t)(board_version >> 16), (uint8_t)(board_version >> 24) };
-		st_put(NULL, "agent.board_version", b, 4);
+		st_put(NULL, "agent.board", b, 4);
 	}
 	assert_int_equal(ts_agent_init(&agent, &c, &agent_port, &s3, NULL), TS_OK);
 	agent.install = fake_install;
@@ -477,8 +483,8 @@ static void agent_on_board(struct fake_board *fb, uint32_t timeout_ms)
 	assert_int_equal(ts_update_restart(&engine), TS_OK);
 	ts_update_init(&engine, &fb->port, &c);
 	board_port = fb->port;
-	board_port.store_get = st_get;
-	board_port.store_put = st_put;
+	board_port.store = &STORE;
+	board_port.http = &HTTP;
 	struct ts_agent_cfg ac;
 	ts_agent_default_cfg(&ac);
 	ac.manifest_key = "fw/manifest.json";

@@ -129,17 +129,13 @@ void fake_board_open(struct fake_board *fb)
 		abort();
 	sim_rom_init(&fb->rom, &fb->flash, NULL, NULL, 0);
 	fb->die_after = -1;
+	static const struct ts_link_ops link = { configure, rd, wr, flush_in, set_boot0, set_nrst };
+	static const struct ts_clock_ops clock = { .now_ms = now_ms, .sleep_ms = sleep_ms };
+	static const struct ts_sink_ops sink = { .log = log_line };
 	fb->port = (struct ts_port){
-		.ctx = fb,
-		.serial_configure = configure,
-		.serial_read = rd,
-		.serial_write = wr,
-		.serial_flush_input = flush_in,
-		.set_boot0 = set_boot0,
-		.set_nrst = set_nrst,
-		.now_ms = now_ms,
-		.sleep_ms = sleep_ms,
-		.log = log_line,
+		.link = &link, .link_ctx = fb,
+		.clock = &clock, .clock_ctx = fb,
+		.sink = &sink, .sink_ctx = fb,
 	};
 }
 

@@ -119,11 +119,9 @@ static void sleep_ms(void *ctx, uint32_t ms)
 	S.now += ms;
 }
 
-static const struct ts_port PORT = {
-	.serial_configure = configure, .serial_read = rd, .serial_write = wr,
-	.serial_flush_input = flush_in, .set_boot0 = pin, .set_nrst = pin,
-	.now_ms = now_ms, .sleep_ms = sleep_ms,
-};
+static const struct ts_link_ops LINK = { configure, rd, wr, flush_in, pin, pin };
+static const struct ts_clock_ops CLOCK = { .now_ms = now_ms, .sleep_ms = sleep_ms };
+static const struct ts_port PORT = { .link = &LINK, .clock = &CLOCK };
 
 static struct ts_an3155 C;
 

@@ -91,6 +91,6 @@ grep -q '^{"file":"we\\"ird\\\\name.img","file_size":' out.txt && ok || fail "JS
 # usage errors
 expect 2 "$I: needs an IMAGE (see twinslot inspect --help)" -- "$TWINSLOT" inspect
 expect 2 "$I: unknown option \"--jsn\" (see twinslot inspect --help)" -- "$TWINSLOT" inspect good.img --jsn
-expect 2 "$I: one IMAGE at a time (got \"good.img\" and \"long.img\")" -- "$TWINSLOT" inspect good.img long.img
+expect 2 "$I: unexpected argument \"long.img\" (see twinslot inspect --help)" -- "$TWINSLOT" inspect good.img long.img
 
 finish

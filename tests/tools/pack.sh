@@ -156,11 +156,11 @@ expect 2 "twinslot pack: needs --version, --out-dir and at least one of --slot-a
 	-- "$TWINSLOT" pack --slot-a app_a.elf --out-dir u
 expect 2 "twinslot pack: needs --version, --out-dir and at least one of --slot-a/--slot-b (see twinslot pack --help)" \
 	-- "$TWINSLOT" pack --version 1.2.3 --out-dir u
-expect 2 "twinslot pack: unexpected argument \"--slot-c\" (see twinslot pack --help)" \
+expect 2 "twinslot pack: unknown option \"--slot-c\" (see twinslot pack --help)" \
 	-- "$TWINSLOT" pack --version 1.2.3 --slot-c app_a.elf --out-dir u
 expect 2 "twinslot pack: option --out-dir needs a value (see twinslot pack --help)" \
 	-- "$TWINSLOT" pack --version 1.2.3 --slot-a app_a.elf --out-dir
-expect 2 "twinslot pack: option --slot-a given twice" \
+expect 2 "twinslot pack: option --slot-a given twice (see twinslot pack --help)" \
 	-- "$TWINSLOT" pack --version 1.2.3 --slot-a app_a.elf --slot-a app_a.elf --out-dir u
 expect 2 "twinslot pack: --addr-b given without --slot-b" \
 	-- "$TWINSLOT" pack --version 1.2.3 --slot-a app_a.elf --addr-b 0x08080200 --out-dir u

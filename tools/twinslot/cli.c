@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "twinslot/err.h"
+#include "twinslot/layout.h"
 
 void ts_cli_err(const char *cmd, const char *fmt, ...)
 {
@@ -101,34 +102,6 @@ bool ts_parse_u32(const char *s, uint32_t *out)
 	return true;
 }
 
-int ts_opt(const char *cmd, int argc, char **argv, int *i, const char *name,
-	   const char **value)
-{
-	const char *a = argv[*i];
-	size_t nl = strlen(name);
-	const char *v;
-
-	if (strcmp(a, name) == 0) {
-		if (*i + 1 >= argc) {
-			ts_cli_err(cmd, "option %s needs a value (see twinslot %s --help)",
-				   name, cmd);
-			return -1;
-		}
-		v = argv[++*i];
-	} else if (strncmp(a, name, nl) == 0 && a[nl] == '=' && name[1] == '-') {
-		v = a + nl + 1;
-	} else {
-		return 0;
-	}
-	if (*value) {
-		ts_cli_err(cmd, "option %s given twice", name);
-		return -1;
-	}
-	*value = v;
-	++*i;
-	return 1;
-}
-
 const char *ts_header_problem(int err)
 {
 	switch (err) {
@@ -189,18 +162,48 @@ void ts_explain_vectors(const struct ts_image_header *h, uint32_t sp,
 			 sp, reset);
 }
 
-void ts_hex(const uint8_t *p, size_t n, char *out)
+int ts_load_image(const char *cmd, const char *path, int slot, uint8_t **data, size_t *len,
+		  struct ts_image_header *out)
 {
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
+	char msg[300];
+	struct ts_image_header h;
+	enum ts_slot linked;
+	int err = ts_read_file(path, data, len, msg, sizeof msg);
+	if (err) {
+		ts_cli_err(cmd, "%s: %s", path, msg);
+		return TS_EXIT_REFUSED;
 	}
-	out[2 * n] = '\0';
-}
-
-uint32_t ts_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
+	const uint8_t *d = *data;
+	if (*len < TS_IMAGE_HDR_SIZE) {
+		snprintf(msg, sizeof msg, "%zu bytes, shorter than an image header (%u)", *len,
+			 TS_IMAGE_HDR_SIZE);
+	} else if ((err = ts_image_header_parse(d, &h)) != TS_OK) {
+		snprintf(msg, sizeof msg, "%s", ts_header_problem(err));
+	} else if ((err = ts_image_header_slot(&h, &linked)) != TS_OK) {
+		snprintf(msg, sizeof msg, "linked for 0x%08x with %u bytes: no slot holds it",
+			 (unsigned)h.load_addr, (unsigned)h.app_size);
+	} else if (slot >= 0 && linked != (enum ts_slot)slot) {
+		snprintf(msg, sizeof msg, "linked for slot %c, not slot %c", ts_slot_name(linked),
+			 ts_slot_name((enum ts_slot)slot));
+	} else if (*len != TS_IMAGE_HDR_SIZE + (size_t)h.app_size) {
+		snprintf(msg, sizeof msg, "the file is %zu bytes, its header says %u (%s)", *len,
+			 (unsigned)(TS_IMAGE_HDR_SIZE + h.app_size),
+			 *len < TS_IMAGE_HDR_SIZE + (size_t)h.app_size ? "cut short" : "trailing bytes");
+	} else if ((err = ts_image_validate(d, (uint32_t)*len, linked, &h, NULL)) == TS_ERR_VECTOR) {
+		ts_explain_vectors(&h, ts_get32(d + TS_IMAGE_HDR_SIZE),
+				   ts_get32(d + TS_IMAGE_HDR_SIZE + 4), msg, sizeof msg);
+	} else if (err == TS_ERR_HASH) {
+		snprintf(msg, sizeof msg, "the application's SHA-256 does not match its header: "
+			 "the image is corrupted");
+	} else if (err) {
+		snprintf(msg, sizeof msg, "%s", ts_strerror(err));
+	} else {
+		if (out)
+			*out = h;
+		return TS_EXIT_OK;
+	}
+	ts_cli_err(cmd, "%s: refused: %s (check it with twinslot inspect)", path, msg);
+	free(*data);
+	*data = NULL;
+	return TS_EXIT_REFUSED;
 }

@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "twinslot/bytes.h"
 #include "twinslot/image.h"
+#include "twinslot/text.h"
 
 enum ts_exit {
 	TS_EXIT_OK = 0,      /* done */
@@ -44,19 +46,19 @@ void ts_cli_err(const char *cmd, const char *fmt, ...)
 int ts_read_file(const char *path, uint8_t **data, size_t *len, char *msg,
 		 size_t msglen);
 
+/*
+ * Read a slot image file and check it whole, as the bootloader will: header,
+ * linked for `slot` (-1: either), exact length, vector table, SHA-256. On
+ * success *data (malloc'd) and *len hold it, and *h (if given) its header;
+ * otherwise the reason is printed, nothing is kept, and TS_EXIT_REFUSED
+ * returned.
+ */
+int ts_load_image(const char *cmd, const char *path, int slot, uint8_t **data, size_t *len,
+		  struct ts_image_header *h);
+
 /* Parse an unsigned 32-bit number, decimal or 0x-prefixed hex, nothing else
  * in the string. Returns true on success. */
 bool ts_parse_u32(const char *s, uint32_t *out);
-
-/*
- * Option parsing helper. If argv[*i] is the option `name` ("--out-dir") or
- * "name=value", sets *value and advances *i past the value and returns 1;
- * returns 0 when argv[*i] is another option; returns -1 (after printing a
- * usage error) when the value is missing or the option was already given
- * (*value already set).
- */
-int ts_opt(const char *cmd, int argc, char **argv, int *i, const char *name,
-	   const char **value);
 
 /* Why a header did not parse, for people (e.g. for TS_ERR_CRC: "header CRC
  * mismatch: the header is corrupted"). */
@@ -65,11 +67,5 @@ const char *ts_header_problem(int err);
 /* Explain why ts_image_check_vectors() refused (sp, reset) for h. */
 void ts_explain_vectors(const struct ts_image_header *h, uint32_t sp,
 			uint32_t reset, char *buf, size_t n);
-
-/* Lower-case hex of n bytes into out (2n+1 bytes). */
-void ts_hex(const uint8_t *p, size_t n, char *out);
-
-/* Little-endian 32-bit read. */
-uint32_t ts_le32(const uint8_t *p);
 
 #endif

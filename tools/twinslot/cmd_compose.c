@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "elf.h"
+#include "opts.h"
 #include "outfile.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
@@ -113,7 +114,7 @@ static int load_slot(struct slot_in *s, enum ts_slot slot)
 	err = ts_image_validate(s->data, (uint32_t)s->len, slot, &s->h, NULL);
 	if (err == TS_ERR_VECTOR) {
 		const uint8_t *app = s->data + TS_IMAGE_HDR_SIZE;
-		ts_explain_vectors(&s->h, ts_le32(app), ts_le32(app + 4), msg, sizeof(msg));
+		ts_explain_vectors(&s->h, ts_get32(app), ts_get32(app + 4), msg, sizeof(msg));
 		ts_cli_err(CMD, "%s: %s", f, msg);
 		return -1;
 	}
@@ -281,57 +282,44 @@ static int load_bootloader(const char *f, uint8_t **bl, size_t *bl_len)
 	return 0;
 }
 
+static const struct ts_optdef OPTS[] = {
+	{ "-o", "--out", "FLASH.bin", "the flash image to write" },
+	{ "--bootloader", NULL, "BL", "the bootloader (raw binary or ELF at 0x08000000)" },
+	{ "--slot-a", NULL, "A.img", "slot A's image (from twinslot pack)" },
+	{ "--slot-b", NULL, "B.img", "slot B's image" },
+	{ "--record", NULL, "TYPE:SLOT[:ATTEMPT]...", "journal records, in order" },
+};
+
+static const struct ts_cmdspec SPEC = {
+	"compose", USAGE, OPTS, sizeof OPTS / sizeof OPTS[0], 0, NULL, NULL, 0,
+};
+
 int ts_cmd_compose(int argc, char **argv)
 {
-	const char *out = NULL, *bl_file = NULL;
 	struct slot_in slots[TS_SLOT_COUNT];
-	const char **specs = calloc(MAX_RECORDS, sizeof(*specs));
-	size_t nspecs = 0;
-	int rc = TS_EXIT_USAGE;
+	struct ts_args a;
 	uint8_t *bl = NULL, *flash = NULL;
 	size_t bl_len = 0;
 	struct ts_outfile of = { 0 };
 
 	memset(slots, 0, sizeof(slots));
-	if (!specs) {
-		ts_cli_err(CMD, "out of memory");
-		return TS_EXIT_REFUSED;
-	}
-	for (int i = 1; i < argc;) {
-		int r;
-		const char *rec = NULL;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(USAGE, stdout);
-			rc = TS_EXIT_OK;
-			goto done;
-		}
-		if ((r = ts_opt(CMD, argc, argv, &i, "-o", &out)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--out", &out)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--bootloader", &bl_file)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--slot-a", &slots[0].file)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--slot-b", &slots[1].file))) {
-			if (r < 0)
-				goto done;
-			continue;
-		}
-		if ((r = ts_opt(CMD, argc, argv, &i, "--record", &rec)) != 0) {
-			if (r < 0)
-				goto done;
-			if (nspecs == MAX_RECORDS) {
-				ts_cli_err(CMD, "more than %u records: sector 11 holds %u",
-					   MAX_RECORDS, MAX_RECORDS);
-				rc = TS_EXIT_REFUSED;
-				goto done;
-			}
-			specs[nspecs++] = rec;
-			continue;
-		}
-		ts_cli_err(CMD, "unexpected argument \"%s\" (see twinslot compose --help)",
-			   argv[i]);
-		goto done;
-	}
+	int rc = ts_args_parse(&SPEC, argc, argv, &a);
+	if (rc != TS_ARGS_OK)
+		return rc == TS_ARGS_HELP ? TS_EXIT_OK : TS_EXIT_USAGE;
+	const char *out = ts_arg(&a, "-o"), *bl_file = ts_arg(&a, "--bootloader");
+	const char **specs = a.rep;
+	size_t nspecs = a.nrep;
+	slots[0].file = ts_arg(&a, "--slot-a");
+	slots[1].file = ts_arg(&a, "--slot-b");
+	rc = TS_EXIT_USAGE;
 	if (!out) {
 		ts_cli_err(CMD, "needs -o FLASH.bin (see twinslot compose --help)");
+		goto done;
+	}
+	if (nspecs > MAX_RECORDS) {
+		ts_cli_err(CMD, "more than %u records: sector 11 holds %u", MAX_RECORDS,
+			   MAX_RECORDS);
+		rc = TS_EXIT_REFUSED;
 		goto done;
 	}
 
@@ -398,6 +386,6 @@ done:
 		free(slots[s].data);
 	free(bl);
 	free(flash);
-	free(specs);
+	ts_args_free(&a);
 	return rc;
 }

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
+#include "output.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
 #include "twinslot/sha256.h"
@@ -38,24 +40,6 @@ struct report {
 	char actual[2 * TS_SHA256_LEN + 1];
 };
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", stdout);
-		else if (*p == '\t')
-			fputs("\\t", stdout);
-		else if (*p < 0x20 || *p == 0x7F)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 static const char *sig_name(uint16_t t)
 {
 	return t == TS_SIG_ECDSA_P256 ? "ecdsa-p256" : "none";
@@ -69,7 +53,7 @@ static void print_json(const struct report *r)
 	ts_hex(h->app_sha256, TS_SHA256_LEN, hex);
 
 	fputs("{\"file\":", stdout);
-	json_string(r->file);
+	ts_json_str(stdout, r->file);
 	printf(",\"file_size\":%zu,\"magic_ok\":true,\"header_crc_ok\":true,"
 	       "\"hdr_version\":%u,\"hdr_size\":%u,", r->file_size,
 	       h->hdr_version, h->hdr_size);
@@ -128,29 +112,22 @@ static void print_text(const struct report *r)
 		printf("signature: none\n");
 }
 
+static const struct ts_optdef OPTS[] = {
+	{ "--json", NULL, NULL, "one JSON object on stdout" },
+};
+
+static const struct ts_cmdspec SPEC = {
+	"inspect", USAGE, OPTS, 1, 1, NULL, NULL, 0,
+};
+
 int ts_cmd_inspect(int argc, char **argv)
 {
-	const char *file = NULL;
-	bool json = false;
-
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(USAGE, stdout);
-			return TS_EXIT_OK;
-		} else if (strcmp(argv[i], "--json") == 0) {
-			json = true;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			ts_cli_err(CMD, "unknown option \"%s\" (see twinslot inspect --help)",
-				   argv[i]);
-			return TS_EXIT_USAGE;
-		} else if (file) {
-			ts_cli_err(CMD, "one IMAGE at a time (got \"%s\" and \"%s\")",
-				   file, argv[i]);
-			return TS_EXIT_USAGE;
-		} else {
-			file = argv[i];
-		}
-	}
+	struct ts_args a;
+	int pr = ts_args_parse(&SPEC, argc, argv, &a);
+	if (pr != TS_ARGS_OK)
+		return pr == TS_ARGS_HELP ? TS_EXIT_OK : TS_EXIT_USAGE;
+	const char *file = a.npos ? a.pos[0] : NULL;
+	bool json = ts_flag(&a, "--json");
 	if (!file) {
 		ts_cli_err(CMD, "needs an IMAGE (see twinslot inspect --help)");
 		return TS_EXIT_USAGE;
@@ -188,8 +165,8 @@ int ts_cmd_inspect(int argc, char **argv)
 	r.app_complete = avail >= h->app_size;
 	if (h->app_size >= 8u && avail >= 8u) {
 		r.vectors_known = true;
-		r.sp = ts_le32(app);
-		r.reset = ts_le32(app + 4);
+		r.sp = ts_get32(app);
+		r.reset = ts_get32(app + 4);
 		r.vectors_ok = ts_image_check_vectors(h, r.sp, r.reset) == TS_OK;
 	}
 	if (r.app_complete) {

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "elf.h"
+#include "opts.h"
 #include "outfile.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
@@ -169,7 +170,7 @@ static int build_image(struct slot_job *j, uint32_t version, uint32_t product)
 	h->sig_type = TS_SIG_NONE;
 	h->sig_len = 0;
 
-	uint32_t sp = ts_le32(app), reset = ts_le32(app + 4);
+	uint32_t sp = ts_get32(app), reset = ts_get32(app + 4);
 	if (ts_image_check_vectors(h, sp, reset) != TS_OK) {
 		ts_explain_vectors(h, sp, reset, msg, sizeof(msg));
 		ts_cli_err(CMD, "%s: %s", j->file, msg);
@@ -226,35 +227,37 @@ static int make_dir(const char *dir)
 	return 0;
 }
 
+static const struct ts_optdef OPTS[] = {
+	{ "--version", NULL, "MAJOR.MINOR.PATCH", "the release's version" },
+	{ "--slot-a", NULL, "APP", "slot A's application: ELF, or raw binary with --addr-a" },
+	{ "--slot-b", NULL, "APP", "slot B's application: ELF, or raw binary with --addr-b" },
+	{ "--addr-a", NULL, "ADDR", "load address of a raw slot A binary (0x08020200)" },
+	{ "--addr-b", NULL, "ADDR", "load address of a raw slot B binary (0x08080200)" },
+	{ "--out-dir", NULL, "DIR", "where slot-a.img and slot-b.img go" },
+	{ "--product", NULL, "ID", "32-bit product number (default 0)" },
+};
+
+static const struct ts_cmdspec SPEC = {
+	"pack", USAGE, OPTS, sizeof OPTS / sizeof OPTS[0], 0, NULL, NULL, 0,
+};
+
 int ts_cmd_pack(int argc, char **argv)
 {
-	const char *version_s = NULL, *out_dir = NULL, *product_s = NULL;
 	struct slot_job jobs[TS_SLOT_COUNT];
+	struct ts_args a;
 	memset(jobs, 0, sizeof(jobs));
 	jobs[0].slot = TS_SLOT_A;
 	jobs[1].slot = TS_SLOT_B;
 
-	for (int i = 1; i < argc;) {
-		int r;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(USAGE, stdout);
-			return TS_EXIT_OK;
-		}
-		if ((r = ts_opt(CMD, argc, argv, &i, "--version", &version_s)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--out-dir", &out_dir)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--product", &product_s)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--slot-a", &jobs[0].file)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--slot-b", &jobs[1].file)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--addr-a", &jobs[0].addr_opt)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--addr-b", &jobs[1].addr_opt))) {
-			if (r < 0)
-				return TS_EXIT_USAGE;
-			continue;
-		}
-		ts_cli_err(CMD, "unexpected argument \"%s\" (see twinslot pack --help)",
-			   argv[i]);
-		return TS_EXIT_USAGE;
-	}
+	int r = ts_args_parse(&SPEC, argc, argv, &a);
+	if (r != TS_ARGS_OK)
+		return r == TS_ARGS_HELP ? TS_EXIT_OK : TS_EXIT_USAGE;
+	const char *version_s = ts_arg(&a, "--version"), *out_dir = ts_arg(&a, "--out-dir");
+	const char *product_s = ts_arg(&a, "--product");
+	jobs[0].file = ts_arg(&a, "--slot-a");
+	jobs[1].file = ts_arg(&a, "--slot-b");
+	jobs[0].addr_opt = ts_arg(&a, "--addr-a");
+	jobs[1].addr_opt = ts_arg(&a, "--addr-b");
 	if (!version_s || !out_dir || (!jobs[0].file && !jobs[1].file)) {
 		ts_cli_err(CMD, "needs --version, --out-dir and at least one of "
 			   "--slot-a/--slot-b (see twinslot pack --help)");

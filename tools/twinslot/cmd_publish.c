@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
-#include "http_curl.h"
+#include "opts.h"
+#include "ts_linux.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
 #include "twinslot/manifest.h"
@@ -23,78 +23,40 @@ static const char USAGE[] =
 	"\n"
 	"Uploads DIR/slot-a.img and DIR/slot-b.img to PREFIX/VERSION/, then\n"
 	"PREFIX/manifest.json last. VERSION is read from the images' headers.\n"
-	"\n"
-	"  --bucket B          the bucket\n"
-	"  --endpoint URL      https://s3.REGION.amazonaws.com, http://127.0.0.1:PORT\n"
-	"  --release DIR       holds slot-a.img and slot-b.img (from twinslot pack)\n"
-	"  --prefix P          key prefix (default: none)\n"
-	"  --region R          signing region (default: us-east-1)\n"
-	"  --product NAME      the manifest's product (default: twinslot)\n"
-	"  --virtual-hosted    bucket.host/key URLs instead of host/bucket/key\n"
-	"  --ca-file PEM       trust these CAs instead of the system's\n"
-	"  --access-key K, --secret-key S, --session-token T\n"
-	"                      credentials (default: AWS_ACCESS_KEY_ID,\n"
-	"                      AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)\n";
+	"Both images are checked whole before anything is sent.\n";
+
+static const struct ts_optdef OPTS[] = {
+	{ "--bucket", NULL, "B", "the bucket" },
+	{ "--endpoint", NULL, "URL", "https://s3.REGION.amazonaws.com, http://127.0.0.1:PORT" },
+	{ "--release", NULL, "DIR", "holds slot-a.img and slot-b.img (from twinslot pack)" },
+	{ "--prefix", NULL, "P", "key prefix (default: none)" },
+	{ "--region", NULL, "R", "signing region (default: us-east-1)" },
+	{ "--product", NULL, "NAME", "the manifest's product (default: twinslot)" },
+	{ "--virtual-hosted", NULL, NULL, "bucket.host/key URLs instead of host/bucket/key" },
+	{ "--ca-file", NULL, "PEM", "trust these CAs instead of the system's" },
+	{ "--access-key", NULL, "K", "credentials (default: AWS_ACCESS_KEY_ID," },
+	{ "--secret-key", NULL, "S", "AWS_SECRET_ACCESS_KEY," },
+	{ "--session-token", NULL, "T", "AWS_SESSION_TOKEN)" },
+};
+
+static const struct ts_cmdspec SPEC = {
+	"publish", USAGE, OPTS, sizeof OPTS / sizeof OPTS[0], 0, NULL, NULL, 0,
+};
 
 static const char CMD[] = "publish";
 
-static uint64_t wall(void *arg)
-{
-	(void)arg;
-	return (uint64_t)time(NULL);
-}
+struct release {
+	uint8_t *img[2];
+	size_t len[2];
+	struct ts_manifest m;
+	char text[TS_MANIFEST_MAX];
+	long text_len;
+	char mkey[256];
+};
 
-int ts_cmd_publish(int argc, char **argv)
+/* Both images checked whole, one version, and the manifest naming them. */
+static int prepare(struct release *r, const char *dir, const char *prefix, const char *product)
 {
-	const char *bucket = NULL, *endpoint = NULL, *release = NULL, *prefix = NULL;
-	const char *region = NULL, *product = NULL, *ca = NULL, *ak = NULL, *sk = NULL,
-		   *tok = NULL;
-	bool vhost = false;
-	for (int i = 1; i < argc;) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(USAGE, stdout);
-			return TS_EXIT_OK;
-		}
-		if (strcmp(argv[i], "--virtual-hosted") == 0) {
-			vhost = true;
-			i++;
-			continue;
-		}
-		int r;
-		if ((r = ts_opt(CMD, argc, argv, &i, "--bucket", &bucket)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--endpoint", &endpoint)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--release", &release)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--prefix", &prefix)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--region", &region)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--product", &product)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--ca-file", &ca)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--access-key", &ak)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--secret-key", &sk)) ||
-		    (r = ts_opt(CMD, argc, argv, &i, "--session-token", &tok))) {
-			if (r < 0)
-				return TS_EXIT_USAGE;
-			continue;
-		}
-		ts_cli_err(CMD, "unknown option \"%s\" (see twinslot publish --help)", argv[i]);
-		return TS_EXIT_USAGE;
-	}
-	if (!bucket || !endpoint || !release) {
-		ts_cli_err(CMD, "--bucket, --endpoint and --release are required");
-		return TS_EXIT_USAGE;
-	}
-	if (!ak)
-		ak = getenv("AWS_ACCESS_KEY_ID");
-	if (!sk)
-		sk = getenv("AWS_SECRET_ACCESS_KEY");
-	if (!tok)
-		tok = getenv("AWS_SESSION_TOKEN");
-	if (!ak || !*ak || !sk || !*sk) {
-		ts_cli_err(CMD, "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-				"or pass --access-key and --secret-key");
-		return TS_EXIT_USAGE;
-	}
-	if (!product)
-		product = "twinslot";
 	char pre[200] = "";
 	if (prefix && *prefix) {
 		size_t pl = strlen(prefix);
@@ -102,99 +64,110 @@ int ts_cmd_publish(int argc, char **argv)
 			pl--;
 		snprintf(pre, sizeof pre, "%.*s/", (int)pl, prefix);
 	}
-
-	/* Read and check both images before anything goes out. */
-	uint8_t *img[2] = { NULL, NULL };
-	size_t len[2];
-	struct ts_manifest m;
-	memset(&m, 0, sizeof m);
-	int exit_code = TS_EXIT_REFUSED;
-	struct ts_http_curl curl;
-	bool curl_open = false;
 	for (int s = 0; s < 2; s++) {
-		char path[1024], msg[256];
-		snprintf(path, sizeof path, "%s/slot-%c.img", release, "ab"[s]);
-		if (ts_read_file(path, &img[s], &len[s], msg, sizeof msg) != TS_OK) {
-			ts_cli_err(CMD, "%s: %s", path, msg);
-			goto out;
-		}
+		char path[1024];
 		struct ts_image_header h;
-		int rc = ts_image_validate(img[s], (uint32_t)len[s], s ? TS_SLOT_B : TS_SLOT_A, &h,
-					   NULL);
-		if (rc != TS_OK) {
-			ts_cli_err(CMD, "%s: not a valid slot-%c image: %s (check it with "
-					"twinslot inspect)", path, "AB"[s], ts_strerror(rc));
-			goto out;
-		}
-		if (s == 1 && h.version != m.version) {
+		snprintf(path, sizeof path, "%s/slot-%c.img", dir, "ab"[s]);
+		if (ts_load_image(CMD, path, s, &r->img[s], &r->len[s], &h) != TS_EXIT_OK)
+			return TS_EXIT_REFUSED;
+		if (s == 1 && h.version != r->m.version) {
 			char va[TS_VERSION_STR_MAX], vb[TS_VERSION_STR_MAX];
-			ts_version_format(m.version, va);
+			ts_version_format(r->m.version, va);
 			ts_version_format(h.version, vb);
 			ts_cli_err(CMD, "slot-a.img is %s but slot-b.img is %s: one release, one "
 					"version", va, vb);
-			goto out;
+			return TS_EXIT_REFUSED;
 		}
-		m.version = h.version;
-		m.image[s].size = (uint32_t)len[s];
-		ts_sha256(img[s], len[s], m.image[s].sha256);
+		r->m.version = h.version;
+		r->m.image[s].size = (uint32_t)r->len[s];
+		ts_sha256(r->img[s], r->len[s], r->m.image[s].sha256);
 	}
 	char ver[TS_VERSION_STR_MAX];
-	ts_version_format(m.version, ver);
-	snprintf(m.product, sizeof m.product, "%s", product);
+	ts_version_format(r->m.version, ver);
+	snprintf(r->m.product, sizeof r->m.product, "%s", product ? product : "twinslot");
 	for (int s = 0; s < 2; s++)
-		snprintf(m.image[s].key, sizeof m.image[s].key, "%s%s/slot-%c.img", pre, ver,
+		snprintf(r->m.image[s].key, sizeof r->m.image[s].key, "%s%s/slot-%c.img", pre, ver,
 			 "ab"[s]);
-	char text[TS_MANIFEST_MAX];
-	long tl = ts_manifest_write(&m, text, sizeof text);
-	if (tl < 0) {
+	snprintf(r->mkey, sizeof r->mkey, "%smanifest.json", pre);
+	r->text_len = ts_manifest_write(&r->m, r->text, sizeof r->text);
+	if (r->text_len < 0) {
 		ts_cli_err(CMD, "cannot write the manifest: %s (product names must not "
-				"hold quotes or backslashes)", ts_strerror((int)tl));
-		goto out;
+				"hold quotes or backslashes)", ts_strerror((int)r->text_len));
+		return TS_EXIT_REFUSED;
 	}
+	return TS_EXIT_OK;
+}
 
-	if (ts_http_curl_init(&curl, ca) != TS_OK) {
-		ts_cli_err(CMD, "libcurl did not initialise");
-		goto out;
-	}
-	curl_open = true;
-	struct ts_port port;
-	memset(&port, 0, sizeof port);
-	port.ctx = &curl;
-	port.http = ts_http_curl_request;
-	struct ts_s3_config cfg = {
-		.endpoint = endpoint, .bucket = bucket, .region = region,
-		.virtual_hosted = vhost, .creds = { ak, sk, tok }, .unix_time = wall,
-	};
-	static struct ts_s3 s3;
-	if (ts_s3_init(&s3, &port, &cfg) != TS_OK) {
-		ts_cli_err(CMD, "%s", s3.error);
-		exit_code = TS_EXIT_USAGE;
-		goto out;
-	}
+/* Images first, the manifest last. */
+static int upload(struct ts_s3 *s3, const struct release *r, const char *bucket)
+{
 	for (int s = 0; s < 2; s++) {
 		struct ts_s3_object o;
-		if (ts_s3_put_buf(&s3, m.image[s].key, "application/octet-stream", img[s], len[s], &o)) {
-			ts_cli_err(CMD, "%s%s%s", s3.error, curl.error[0] ? ": " : "", curl.error);
-			goto out;
+		if (ts_s3_put_buf(s3, r->m.image[s].key, "application/octet-stream", r->img[s],
+				  r->len[s], &o)) {
+			ts_cli_err(CMD, "%s", s3->error);
+			return TS_EXIT_REFUSED;
 		}
-		printf("uploaded s3://%s/%s (%zu bytes, ETag %s)\n", bucket, m.image[s].key,
-		       len[s], o.etag);
+		printf("uploaded s3://%s/%s (%zu bytes, ETag %s)\n", bucket, r->m.image[s].key,
+		       r->len[s], o.etag);
 	}
-	char mkey[256];
-	snprintf(mkey, sizeof mkey, "%smanifest.json", pre);
 	struct ts_s3_object mo;
-	if (ts_s3_put_buf(&s3, mkey, "application/json", text, (size_t)tl, &mo)) {
-		ts_cli_err(CMD, "%s%s%s", s3.error, curl.error[0] ? ": " : "", curl.error);
-		goto out;
+	if (ts_s3_put_buf(s3, r->mkey, "application/json", r->text, (size_t)r->text_len, &mo)) {
+		ts_cli_err(CMD, "%s", s3->error);
+		return TS_EXIT_REFUSED;
 	}
 	printf("uploaded s3://%s/%s last (ETag %s)\n\n"
 	       "Devices polling s3://%s/%s will see ETag %s and:\n%s",
-	       bucket, mkey, mo.etag, bucket, mkey, mo.etag, text);
-	exit_code = TS_EXIT_OK;
-out:
-	if (curl_open)
-		ts_http_curl_close(&curl);
-	free(img[0]);
-	free(img[1]);
+	       bucket, r->mkey, mo.etag, bucket, r->mkey, mo.etag, r->text);
+	return TS_EXIT_OK;
+}
+
+int ts_cmd_publish(int argc, char **argv)
+{
+	struct ts_args a;
+	int r = ts_args_parse(&SPEC, argc, argv, &a);
+	if (r != TS_ARGS_OK)
+		return r == TS_ARGS_HELP ? TS_EXIT_OK : TS_EXIT_USAGE;
+	const char *bucket = ts_arg(&a, "--bucket"), *endpoint = ts_arg(&a, "--endpoint");
+	const char *release = ts_arg(&a, "--release");
+	if (!bucket || !endpoint || !release) {
+		ts_cli_err(CMD, "--bucket, --endpoint and --release are required");
+		return TS_EXIT_USAGE;
+	}
+	ts_arg_default(&a, "--access-key", getenv("AWS_ACCESS_KEY_ID"));
+	ts_arg_default(&a, "--secret-key", getenv("AWS_SECRET_ACCESS_KEY"));
+	ts_arg_default(&a, "--session-token", getenv("AWS_SESSION_TOKEN"));
+	const char *ak = ts_arg(&a, "--access-key"), *sk = ts_arg(&a, "--secret-key");
+	if (!ak || !*ak || !sk || !*sk) {
+		ts_cli_err(CMD, "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+				"or pass --access-key and --secret-key");
+		return TS_EXIT_USAGE;
+	}
+
+	/* The endpoint and the images are checked before anything goes out. */
+	static struct ts_s3 s3;
+	static struct release rel;
+	struct ts_linux *lx = NULL;
+	struct ts_port port;
+	char msg[300];
+	struct ts_linux_cfg lc = { .http = true, .ca_file = ts_arg(&a, "--ca-file") };
+	struct ts_s3_config cfg = {
+		.endpoint = endpoint, .bucket = bucket, .region = ts_arg(&a, "--region"),
+		.virtual_hosted = ts_flag(&a, "--virtual-hosted"),
+		.creds = { ak, sk, ts_arg(&a, "--session-token") },
+	};
+	int exit_code = TS_EXIT_USAGE;
+	memset(&rel, 0, sizeof rel);
+	if (ts_linux_open(&lx, &lc, &port, msg, sizeof msg) != TS_OK)
+		ts_cli_err(CMD, "%s", msg);
+	else if (ts_s3_init(&s3, &port, &cfg) != TS_OK)
+		ts_cli_err(CMD, "%s", s3.error);
+	else if ((exit_code = prepare(&rel, release, ts_arg(&a, "--prefix"),
+				      ts_arg(&a, "--product"))) == TS_EXIT_OK)
+		exit_code = upload(&s3, &rel, bucket);
+	ts_linux_close(lx);
+	free(rel.img[0]);
+	free(rel.img[1]);
+	ts_args_free(&a);
 	return exit_code;
 }

@@ -1,37 +1,71 @@
 /* Service commands through the ROM bootloader: confirm, rollback, read,
  * erase. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "board_cli.h"
 #include "cli.h"
+#include "outfile.h"
 #include "twinslot/err.h"
 #include "twinslot/layout.h"
 
-static const char HELP_CONFIRM[] =
+static const char USAGE_CONFIRM[] =
 	"usage: twinslot confirm --port DEV [--slot A|B] [options]\n"
 	"\n"
 	"Append a CONFIRMED record for the image on trial (the slot whose newest\n"
 	"record is PENDING or ATTEMPT), or for --slot, then restart the board.\n";
-static const char HELP_ROLLBACK[] =
+static const char USAGE_ROLLBACK[] =
 	"usage: twinslot rollback --port DEV [--slot A|B] [options]\n"
 	"\n"
 	"Append a ROLLED_BACK record for the slot the board runs (or --slot), so the\n"
 	"bootloader goes back to the other slot's image; then restart the board.\n"
 	"Refused when the other slot holds no image.\n";
-static const char HELP_READ[] =
+static const char USAGE_READ[] =
 	"usage: twinslot read --port DEV ADDR LEN -o FILE [options]\n"
 	"\n"
-	"Read LEN bytes of memory from ADDR (e.g. 0x080E0000 4096) into FILE.\n";
-static const char HELP_ERASE[] =
+	"Read LEN bytes of memory from ADDR (e.g. 0x080E0000 4096) into FILE. The\n"
+	"range must lie in one readable region (flash, SRAM, system memory, OTP,\n"
+	"option bytes). FILE appears whole or not at all: a failed read leaves an\n"
+	"existing FILE as it was.\n";
+static const char USAGE_ERASE[] =
 	"usage: twinslot erase --port DEV SECTORS [--force] [options]\n"
 	"\n"
 	"Erase flash sectors, e.g. 5-7 or 8,9,10. Sector 0 (our bootloader) only\n"
 	"with --force.\n";
 
+static const struct ts_optdef SLOT_OPT[] = {
+	{ "--slot", NULL, "A|B", "the slot the record is about" },
+};
+static const struct ts_optdef READ_OPT[] = {
+	{ "-o", "--out", "FILE", "where the bytes go" },
+};
+static const struct ts_optdef ERASE_OPT[] = {
+	{ "--force", NULL, NULL, "allow sector 0 (the bootloader)" },
+};
+
 enum what { CONFIRM, ROLLBACK, READ, ERASE };
+
+#define SPEC(name, usage, opts, npos) \
+	{ name, usage, opts, 1, npos, TS_BOARD_EXIT_HELP, ts_board_opts, TS_BOARD_NOPTS }
+static const struct ts_cmdspec SPECS[] = {
+	[CONFIRM] = SPEC("confirm", USAGE_CONFIRM, SLOT_OPT, 0),
+	[ROLLBACK] = SPEC("rollback", USAGE_ROLLBACK, SLOT_OPT, 0),
+	[READ] = SPEC("read", USAGE_READ, READ_OPT, 2),
+	[ERASE] = SPEC("erase", USAGE_ERASE, ERASE_OPT, 1),
+};
+
+/* What the command line asked for, checked before the port opens. */
+struct job {
+	enum what w;
+	int slot;                      /* -1: from the journal */
+	uint32_t addr, len;
+	const char *out;
+	uint16_t secs[TS_FLASH_SECTORS];
+	size_t nsec;
+};
 
 static int usage_err(const char *cmd, const char *m)
 {
@@ -70,186 +104,214 @@ static int parse_sectors(const char *s, uint16_t *out, size_t *n)
 	return *n ? 0 : -1;
 }
 
+/* Memory the ROM bootloader lets a host read (RM0090 memory map, AN2606). */
+static const struct {
+	const char *name;
+	uint32_t base, size;
+} REGIONS[] = {
+	{ "flash", TS_FLASH_BASE, TS_FLASH_SIZE },
+	{ "SRAM", TS_SRAM_BASE, TS_SRAM_SIZE },
+	{ "system memory", 0x1FFF0000u, 0x7800u },
+	{ "OTP", 0x1FFF7800u, 0x210u },
+	{ "option bytes", 0x1FFFC000u, 0x10u },
+};
+
+static bool readable(uint32_t addr, uint32_t len)
+{
+	for (size_t i = 0; i < sizeof REGIONS / sizeof REGIONS[0]; i++)
+		if (addr >= REGIONS[i].base && addr - REGIONS[i].base < REGIONS[i].size &&
+		    len <= REGIONS[i].size - (addr - REGIONS[i].base))
+			return true;
+	return false;
+}
+
+static int parse_job(struct ts_board_cli *b, struct job *j)
+{
+	const struct ts_args *a = &b->args;
+	j->slot = -1;
+	int want = j->w == READ ? 2 : j->w == ERASE ? 1 : 0;
+	if (a->npos != want)
+		return usage_err(b->cmd, j->w == READ ? "needs ADDR and LEN" : "needs SECTORS");
+	if (j->w == CONFIRM || j->w == ROLLBACK) {
+		const char *slot = ts_arg(a, "--slot");
+		if (slot && strcmp(slot, "A") && strcmp(slot, "a") && strcmp(slot, "B") &&
+		    strcmp(slot, "b"))
+			return usage_err(b->cmd, "--slot takes A or B");
+		if (slot)
+			j->slot = (slot[0] == 'A' || slot[0] == 'a') ? TS_SLOT_A : TS_SLOT_B;
+	} else if (j->w == READ) {
+		char msg[300];
+		if (!ts_parse_u32(a->pos[0], &j->addr) || !ts_parse_u32(a->pos[1], &j->len) ||
+		    j->len == 0)
+			return usage_err(b->cmd, "ADDR and LEN are numbers (0x... or decimal)");
+		if (!readable(j->addr, j->len)) {
+			snprintf(msg, sizeof msg, "0x%08X + %u bytes is not inside one readable "
+				 "region (flash 0x08000000..0x080FFFFF, SRAM 0x20000000..0x2001FFFF, "
+				 "system memory, OTP, option bytes)", (unsigned)j->addr,
+				 (unsigned)j->len);
+			return usage_err(b->cmd, msg);
+		}
+		if (!(j->out = ts_arg(a, "-o")))
+			return usage_err(b->cmd, "-o FILE is required");
+		if (ts_outfile_check(j->out, msg, sizeof msg) != TS_OK) {
+			ts_cli_err(b->cmd, "%s: %s", j->out, msg);
+			return TS_BEXIT_REFUSED;
+		}
+	} else {
+		if (parse_sectors(a->pos[0], j->secs, &j->nsec) != 0)
+			return usage_err(b->cmd, "SECTORS: numbers 0..11, ranges and commas (5-7,11)");
+		for (size_t k = 0; k < j->nsec; k++)
+			if (j->secs[k] == 0 && !ts_flag(a, "--force"))
+				return usage_err(b->cmd, "sector 0 holds the bootloader: add --force");
+	}
+	return TS_BEXIT_OK;
+}
+
+__attribute__((format(printf, 4, 5)))
+static int refuse(struct ts_update *u, enum ts_phase ph, int err, const char *fmt, ...)
+{
+	va_list ap;
+	u->phase = ph;
+	va_start(ap, fmt);
+	vsnprintf(u->msg, sizeof u->msg, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* The slot a confirm or rollback is about, from the journal. */
+static int pick_slot(struct ts_update *u, struct job *j)
+{
+	const struct ts_board *bd = &u->board;
+	const struct ts_journal_state *jr = &bd->journal;
+	if (j->slot < 0) {
+		if (!jr->has_newest)
+			return refuse(u, TS_PHASE_CHECK, TS_ERR_NOENT, "the journal has no live "
+				      "record: name the slot with --slot");
+		bool trial = jr->newest.type == TS_REC_PENDING || jr->newest.type == TS_REC_ATTEMPT;
+		if (j->w == CONFIRM && !trial)
+			return refuse(u, TS_PHASE_CHECK, TS_ERR_STATE, "nothing on trial to confirm "
+				      "(newest record: %s slot %c); name the slot with --slot",
+				      ts_rec_type_name(jr->newest.type), ts_slot_name(jr->newest.slot));
+		j->slot = j->w == CONFIRM ? jr->newest.slot
+			  : jr->newest.type == TS_REC_ROLLED_BACK ? ts_slot_other(jr->newest.slot)
+								   : jr->newest.slot;
+	}
+	enum ts_slot other = ts_slot_other((enum ts_slot)j->slot);
+	if (j->w == ROLLBACK && !bd->ids[other].present)
+		return refuse(u, TS_PHASE_CHECK, TS_ERR_STATE, "slot %c holds no image to go back to",
+			      ts_slot_name(other));
+	if (!bd->ids[j->slot].present)
+		return refuse(u, TS_PHASE_CHECK, TS_ERR_STATE, "slot %c holds no image",
+			      ts_slot_name(j->slot));
+	return TS_OK;
+}
+
+static int do_record(struct ts_board_cli *b, struct job *j)
+{
+	struct ts_update *u = &b->u;
+	int err = pick_slot(u, j);
+	if (err)
+		return err;
+	u->phase = TS_PHASE_COMMIT;
+	enum ts_rec_type t = j->w == CONFIRM ? TS_REC_CONFIRMED : TS_REC_ROLLED_BACK;
+	if ((err = ts_update_append(u, t, (enum ts_slot)j->slot)) != TS_OK)
+		return err;
+	unsigned seq = (unsigned)u->board.journal.newest.seq;
+	if (b->json)
+		printf("{\"event\":\"result\",\"ok\":true,\"record\":\"%s\",\"slot\":\"%c\","
+		       "\"seq\":%u}\n", ts_rec_type_name(t), ts_slot_name(j->slot), seq);
+	else
+		printf("slot %c: %s (seq %u)\n", ts_slot_name(j->slot), ts_rec_type_name(t), seq);
+	return TS_OK;
+}
+
+/* Into memory first, then the file, whole (temporary file and rename). */
+static int do_read(struct ts_board_cli *b, struct job *j)
+{
+	struct ts_update *u = &b->u;
+	char msg[300];
+	uint8_t *buf = malloc(j->len);
+	struct ts_outfile of = { 0 };
+	int err = TS_OK;
+	if (!buf)
+		return refuse(u, TS_PHASE_CHECK, TS_ERR_IO, "out of memory for %u bytes",
+			      (unsigned)j->len);
+	for (uint32_t off = 0; off < j->len && !err;) {
+		uint32_t n = j->len - off > 256 ? 256 : j->len - off;
+		if (ts_board_stop_requested())
+			err = refuse(u, u->phase, TS_ERR_CANCELED, "stopped on request: %s not written",
+				     j->out);
+		else if ((err = ts_an3155_read_memory(&u->rom, j->addr + off, buf + off, n)) != 0)
+			refuse(u, u->phase, err, "%.180s (%.60s not written)", u->rom.msg, j->out);
+		off += n;
+		ts_port_progress(&b->port, "read", off, j->len);
+	}
+	if (!err && (ts_outfile_prepare(&of, j->out, buf, j->len, msg, sizeof msg) != TS_OK ||
+		     ts_outfile_commit(&of, msg, sizeof msg) != TS_OK))
+		err = refuse(u, TS_PHASE_CHECK, TS_ERR_IO, "%s: %s", j->out, msg);
+	ts_outfile_discard(&of);
+	free(buf);
+	if (err)
+		return err;
+	ts_out_end(&b->out);
+	if (!b->json)
+		printf("read %u bytes from 0x%08X into %s\n", (unsigned)j->len, (unsigned)j->addr,
+		       j->out);
+	else
+		printf("{\"event\":\"result\",\"ok\":true,\"bytes\":%u}\n", (unsigned)j->len);
+	return TS_OK;
+}
+
+static int do_erase(struct ts_board_cli *b, struct job *j)
+{
+	struct ts_update *u = &b->u;
+	u->phase = TS_PHASE_ERASE;
+	for (size_t k = 0; k < j->nsec; k++) {
+		int err;
+		if (ts_board_stop_requested())
+			return refuse(u, u->phase, TS_ERR_CANCELED, "stopped on request after %zu of "
+				      "%zu sectors", k, j->nsec);
+		if ((err = ts_an3155_extended_erase(&u->rom, &j->secs[k], 1)) != TS_OK) {
+			snprintf(u->msg, sizeof(u->msg), "%s", u->rom.msg);
+			return err;
+		}
+		ts_port_progress(&b->port, "erase", k + 1, j->nsec);
+	}
+	ts_out_end(&b->out);
+	if (!b->json)
+		printf("erased %zu sector%s\n", j->nsec, j->nsec == 1 ? "" : "s");
+	else
+		printf("{\"event\":\"result\",\"ok\":true,\"sectors\":%zu}\n", j->nsec);
+	return TS_OK;
+}
+
 static int run(enum what w, int argc, char **argv)
 {
 	static struct ts_board_cli board;
 	struct ts_board_cli *b = &board;
-	static const char *const names[] = { "confirm", "rollback", "read", "erase" };
-	static const char *const helps[] = { HELP_CONFIRM, HELP_ROLLBACK, HELP_READ, HELP_ERASE };
-	const char *slot = NULL, *out = NULL, *pos[2] = { NULL, NULL };
-	int npos = 0;
-	bool force = false;
-
-	memset(b, 0, sizeof(*b));
-	b->cmd = names[w];
-	for (int i = 1; i < argc;) {
-		int r;
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(helps[w], stdout);
-			fputs("\nOptions:\n" TS_BOARD_OPTS_HELP "\n" TS_BOARD_EXIT_HELP, stdout);
-			return TS_BEXIT_OK;
-		}
-		if ((r = ts_board_opt(b, argc, argv, &i)) != 0 ||
-		    (r = ts_opt(b->cmd, argc, argv, &i, "--slot", &slot)) != 0 ||
-		    (r = ts_opt(b->cmd, argc, argv, &i, "-o", &out)) != 0) {
-			if (r < 0)
-				return TS_BEXIT_USAGE;
-			continue;
-		}
-		if (strcmp(argv[i], "--force") == 0) {
-			force = true;
-		} else if (argv[i][0] == '-' || npos == 2) {
-			ts_cli_err(b->cmd, "unexpected argument %s (see twinslot %s --help)", argv[i],
-				   b->cmd);
-			return TS_BEXIT_USAGE;
-		} else {
-			pos[npos++] = argv[i];
-		}
-		i++;
-	}
-	int want = w == READ ? 2 : w == ERASE ? 1 : 0;
-	if (npos != want)
-		return usage_err(b->cmd, w == READ ? "needs ADDR and LEN" : w == ERASE
-				 ? "needs SECTORS" : "takes no arguments");
-	int sl = -1;
-	if (slot) {
-		if (strcmp(slot, "A") && strcmp(slot, "a") && strcmp(slot, "B") && strcmp(slot, "b"))
-			return usage_err(b->cmd, "--slot takes A or B");
-		sl = (slot[0] == 'A' || slot[0] == 'a') ? TS_SLOT_A : TS_SLOT_B;
-	}
-	uint32_t addr = 0, len = 0;
-	uint16_t secs[TS_FLASH_SECTORS];
-	size_t nsec = 0;
-	if (w == READ) {
-		if (!ts_parse_u32(pos[0], &addr) || !ts_parse_u32(pos[1], &len) || len == 0)
-			return usage_err(b->cmd, "ADDR and LEN are numbers (0x... or decimal)");
-		if (!out)
-			return usage_err(b->cmd, "-o FILE is required");
-	}
-	if (w == ERASE) {
-		if (parse_sectors(pos[0], secs, &nsec) != 0)
-			return usage_err(b->cmd, "SECTORS: numbers 0..11, ranges and commas (5-7,11)");
-		for (size_t k = 0; k < nsec; k++)
-			if (secs[k] == 0 && !force)
-				return usage_err(b->cmd, "sector 0 holds the bootloader: add --force");
-	}
-
+	struct job j = { .w = w };
 	struct ts_update_cfg cfg;
-	ts_update_default_cfg(&cfg);
-	int rc = ts_board_open(b, &cfg);
-	if (rc)
+	int rc;
+	if (!ts_board_parse(b, &SPECS[w], argc, argv, &rc))
 		return rc;
+	ts_update_default_cfg(&cfg);
+	if ((rc = parse_job(b, &j)) != TS_BEXIT_OK || (rc = ts_board_config(b, &cfg)) != 0 ||
+	    (rc = ts_board_open(b, &cfg)) != TS_BEXIT_OK) {
+		ts_board_close(b);
+		return rc;
+	}
 	struct ts_update *u = &b->u;
 	int err = w == READ || w == ERASE ? ts_update_enter_rom(u) : ts_update_connect(u);
-	if (err)
-		goto failed;
-	const struct ts_board *bd = &u->board;
-	const struct ts_journal_state *j = &bd->journal;
-	if (w == CONFIRM || w == ROLLBACK) {
-		if (sl < 0) {
-			if (!j->has_newest) {
-				u->phase = TS_PHASE_CHECK;
-				snprintf(u->msg, sizeof(u->msg), "the journal has no live record: "
-					 "name the slot with --slot");
-				err = TS_ERR_NOENT;
-				goto failed;
-			}
-			bool trial = j->newest.type == TS_REC_PENDING ||
-				     j->newest.type == TS_REC_ATTEMPT;
-			if (w == CONFIRM && !trial) {
-				u->phase = TS_PHASE_CHECK;
-				snprintf(u->msg, sizeof(u->msg), "nothing on trial to confirm (newest "
-					 "record: %s slot %c); name the slot with --slot",
-					 ts_rec_type_name(j->newest.type), ts_slot_name(j->newest.slot));
-				err = TS_ERR_STATE;
-				goto failed;
-			}
-			sl = w == CONFIRM ? j->newest.slot
-			     : j->newest.type == TS_REC_ROLLED_BACK ? ts_slot_other(j->newest.slot)
-								    : j->newest.slot;
-		}
-		if (w == ROLLBACK && !bd->ids[ts_slot_other((enum ts_slot)sl)].present) {
-			u->phase = TS_PHASE_CHECK;
-			snprintf(u->msg, sizeof(u->msg), "slot %c holds no image to go back to",
-				 ts_slot_name(ts_slot_other((enum ts_slot)sl)));
-			err = TS_ERR_STATE;
-			goto failed;
-		}
-		u->phase = TS_PHASE_CHECK;
-		if (!bd->ids[sl].present) {
-			snprintf(u->msg, sizeof(u->msg), "slot %c holds no image", ts_slot_name(sl));
-			err = TS_ERR_STATE;
-			goto failed;
-		}
-		u->phase = TS_PHASE_COMMIT;
-		enum ts_rec_type t = w == CONFIRM ? TS_REC_CONFIRMED : TS_REC_ROLLED_BACK;
-		if ((err = ts_update_append(u, t, (enum ts_slot)sl)) != TS_OK)
-			goto failed;
-		if (b->json)
-			printf("{\"event\":\"result\",\"ok\":true,\"record\":\"%s\",\"slot\":\"%c\","
-			       "\"seq\":%u}\n", ts_rec_type_name(t), ts_slot_name(sl),
-			       (unsigned)j->newest.seq);
-		else
-			printf("slot %c: %s (seq %u)\n", ts_slot_name(sl), ts_rec_type_name(t),
-			       (unsigned)j->newest.seq);
-	} else if (w == READ) {
-		FILE *f = fopen(out, "wb");
-		if (!f) {
-			u->phase = TS_PHASE_CHECK;
-			snprintf(u->msg, sizeof(u->msg), "%s: %s", out, strerror(errno));
-			err = TS_ERR_IO;
-			goto failed;
-		}
-		for (uint32_t off = 0; off < len;) {
-			uint32_t n = len - off > 256 ? 256 : len - off;
-			if ((err = ts_an3155_read_memory(&u->rom, addr + off, u->block, n)) != TS_OK) {
-				fclose(f);
-				snprintf(u->msg, sizeof(u->msg), "%s", u->rom.msg);
-				goto failed;
-			}
-			fwrite(u->block, 1, n, f);
-			off += n;
-			if (u->port->progress) {
-				struct ts_progress p = { "read", off, len };
-				u->port->progress(u->port->ctx, &p);
-			}
-		}
-		if (fclose(f) != 0) {
-			snprintf(u->msg, sizeof(u->msg), "%s: write failed", out);
-			err = TS_ERR_IO;
-			goto failed;
-		}
-		ts_linux_progress_end(&b->lx);
-		if (!b->json)
-			printf("read %u bytes from 0x%08X into %s\n", (unsigned)len, (unsigned)addr, out);
-		else
-			printf("{\"event\":\"result\",\"ok\":true,\"bytes\":%u}\n", (unsigned)len);
+	if (!err)
+		err = w == READ ? do_read(b, &j) : w == ERASE ? do_erase(b, &j) : do_record(b, &j);
+	if (!err) {
+		fflush(stdout);
+		rc = ts_board_release(b);
 	} else {
-		u->phase = TS_PHASE_ERASE;
-		for (size_t k = 0; k < nsec; k++) {
-			if ((err = ts_an3155_extended_erase(&u->rom, &secs[k], 1)) != TS_OK) {
-				snprintf(u->msg, sizeof(u->msg), "%s", u->rom.msg);
-				goto failed;
-			}
-			if (u->port->progress) {
-				struct ts_progress p = { "erase", k + 1, nsec };
-				u->port->progress(u->port->ctx, &p);
-			}
-		}
-		ts_linux_progress_end(&b->lx);
-		if (!b->json)
-			printf("erased %zu sector%s\n", nsec, nsec == 1 ? "" : "s");
-		else
-			printf("{\"event\":\"result\",\"ok\":true,\"sectors\":%zu}\n", nsec);
+		rc = ts_board_fail(b, err);
+		if (u->in_rom)
+			ts_update_restart(u);
 	}
-	fflush(stdout);
-	rc = ts_board_release(b);
-	ts_board_close(b);
-	return rc;
-failed:
-	rc = ts_board_fail(b, err);
-	if (u->in_rom)
-		ts_update_restart(u);
 	ts_board_close(b);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "elf.h"
+#include "twinslot/bytes.h"
 #include "twinslot/err.h"
 
 /* Offsets of the ELF32 file header and program header fields we read
@@ -39,17 +40,6 @@ struct seg {
 	uint32_t offset;
 	uint32_t filesz;
 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
 
 static const char *machine_name(unsigned m)
 {
@@ -124,18 +114,18 @@ static int check_header(const uint8_t *buf, size_t len, char *msg, size_t msglen
 			 buf[EI_DATA]);
 		return TS_ERR_FORMAT;
 	}
-	if (buf[EI_VERSION] != 1 || get32(buf + E_VERSION) != 1) {
+	if (buf[EI_VERSION] != 1 || ts_get32(buf + E_VERSION) != 1) {
 		snprintf(msg, msglen, "unknown ELF version %u: expected 1",
-			 buf[EI_VERSION] != 1 ? buf[EI_VERSION] : get32(buf + E_VERSION));
+			 buf[EI_VERSION] != 1 ? buf[EI_VERSION] : ts_get32(buf + E_VERSION));
 		return TS_ERR_FORMAT;
 	}
-	unsigned machine = get16(buf + E_MACHINE);
+	unsigned machine = ts_get16(buf + E_MACHINE);
 	if (machine != EM_ARM) {
 		snprintf(msg, msglen, "ELF for machine %u (%s), not ARM (40)",
 			 machine, machine_name(machine));
 		return TS_ERR_UNSUPPORTED;
 	}
-	unsigned type = get16(buf + E_TYPE);
+	unsigned type = ts_get16(buf + E_TYPE);
 	if (type != ET_EXEC) {
 		snprintf(msg, msglen,
 			 "not an executable ELF (e_type %u, %s): give the linked application",
@@ -149,9 +139,9 @@ static int check_header(const uint8_t *buf, size_t len, char *msg, size_t msglen
 static int collect(const uint8_t *buf, size_t len, struct seg **out, unsigned *nseg,
 		   char *msg, size_t msglen)
 {
-	uint32_t phoff = get32(buf + E_PHOFF);
-	unsigned phentsize = get16(buf + E_PHENTSIZE);
-	unsigned phnum = get16(buf + E_PHNUM);
+	uint32_t phoff = ts_get32(buf + E_PHOFF);
+	unsigned phentsize = ts_get16(buf + E_PHENTSIZE);
+	unsigned phnum = ts_get16(buf + E_PHNUM);
 
 	if (phnum == 0) {
 		snprintf(msg, msglen, "no program headers: nothing to load");
@@ -184,10 +174,10 @@ static int collect(const uint8_t *buf, size_t len, struct seg **out, unsigned *n
 	unsigned n = 0;
 	for (unsigned i = 0; i < phnum; i++) {
 		const uint8_t *ph = buf + phoff + (size_t)i * phentsize;
-		if (get32(ph + P_TYPE) != PT_LOAD)
+		if (ts_get32(ph + P_TYPE) != PT_LOAD)
 			continue;
-		struct seg s = { i, get32(ph + P_PADDR), get32(ph + P_OFFSET),
-				 get32(ph + P_FILESZ) };
+		struct seg s = { i, ts_get32(ph + P_PADDR), ts_get32(ph + P_OFFSET),
+				 ts_get32(ph + P_FILESZ) };
 		if (s.filesz == 0)
 			continue; /* .bss-like: nothing goes to flash */
 		if ((uint64_t)s.offset + s.filesz > len) {

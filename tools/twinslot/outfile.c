@@ -33,6 +33,32 @@ static char *temp_name(const char *path)
 	return t;
 }
 
+int ts_outfile_check(const char *path, char *msg, size_t msglen)
+{
+	struct stat st;
+	char *tmp = temp_name(path);
+	if (!tmp) {
+		snprintf(msg, msglen, "out of memory");
+		return TS_ERR_IO;
+	}
+	char *slash = strrchr(tmp, '/');
+	const char *dir = ".";
+	if (slash) {
+		slash[1] = '\0';
+		dir = tmp;
+	}
+	int err = TS_OK;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(msg, msglen, "is a directory");
+		err = TS_ERR_INVAL;
+	} else if (access(dir, W_OK | X_OK) != 0) {
+		snprintf(msg, msglen, "cannot create a file in %s: %s", dir, strerror(errno));
+		err = TS_ERR_IO;
+	}
+	free(tmp);
+	return err;
+}
+
 static int write_all(int fd, const unsigned char *p, size_t len)
 {
 	while (len > 0) {

@@ -18,6 +18,11 @@ struct ts_outfile {
 	char *tmp;   /* temporary file while prepared, else NULL */
 };
 
+/* Before any work: can path be written as an output file (not a directory,
+ * its directory takes new files)? TS_OK or a negative ts_err with the
+ * reason in msg. Creates nothing. */
+int ts_outfile_check(const char *path, char *msg, size_t msglen);
+
 /* Returns TS_OK or a negative ts_err with the reason in msg. */
 int ts_outfile_prepare(struct ts_outfile *o, const char *path, const void *data,
 		       size_t len, char *msg, size_t msglen);

@@ -9,14 +9,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "twinslot/bytes.h"
 #include "twinslot/err.h"
+#include "twinslot/text.h"
 #include "twinslot/version.h"
 
 /* Store keys. */
 #define K_ETAG "agent.etag"
 #define K_OUTCOME "agent.outcome"
-#define K_FAILED "agent.failed_version"
-#define K_BOARD "agent.board_version"
+#define K_FAILED "agent.failed"
+#define K_BOARD "agent.board"
 
 void ts_agent_default_cfg(struct ts_agent_cfg *cfg)
 {
@@ -37,6 +39,7 @@ const char *ts_agent_verdict_name(enum ts_agent_verdict v)
 	case TS_AGENT_ROLLED_BACK: return "rolled_back";
 	case TS_AGENT_NO_VERDICT: return "no_verdict";
 	case TS_AGENT_FAILED: return "failed";
+	case TS_AGENT_STOPPED: return "stopped";
 	}
 	return "?";
 }
@@ -48,18 +51,7 @@ uint32_t ts_agent_delay_ms(const struct ts_agent_cfg *cfg, uint32_t rnd)
 	return (uint32_t)(iv - j + (uint64_t)rnd % (2 * j + 1));
 }
 
-static void say(struct ts_agent *a, enum ts_log_level lv, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void say(struct ts_agent *a, enum ts_log_level lv, const char *fmt, ...)
-{
-	char line[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (a->port->log)
-		a->port->log(a->port->ctx, lv, line);
-}
+#define say(a, lv, ...) ts_port_log((a)->port, lv, __VA_ARGS__)
 
 static void setmsg(struct ts_agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void setmsg(struct ts_agent *a, const char *fmt, ...)
@@ -79,23 +71,24 @@ static void copy(char *dst, size_t n, const char *src)
 
 static void put_u32(struct ts_agent *a, const char *key, uint32_t v)
 {
-	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
-	if (a->port->store_put && a->port->store_put(a->port->ctx, key, b, 4) != TS_OK)
+	uint8_t b[4];
+	ts_put32(b, v);
+	if (a->port->store && a->port->store->put(a->port->store_ctx, key, b, 4) != TS_OK)
 		say(a, TS_LOG_WARN, "cannot store %s", key);
 }
 
 static bool get_u32(struct ts_agent *a, const char *key, uint32_t *v)
 {
 	uint8_t b[4];
-	if (!a->port->store_get || a->port->store_get(a->port->ctx, key, b, 4) != 4)
+	if (!a->port->store || a->port->store->get(a->port->store_ctx, key, b, 4) != 4)
 		return false;
-	*v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	*v = ts_get32(b);
 	return true;
 }
 
 static void put_str(struct ts_agent *a, const char *key, const char *s)
 {
-	if (a->port->store_put && a->port->store_put(a->port->ctx, key, s, strlen(s)) != TS_OK)
+	if (a->port->store && a->port->store->put(a->port->store_ctx, key, s, strlen(s)) != TS_OK)
 		say(a, TS_LOG_WARN, "cannot store %s", key);
 }
 
@@ -112,8 +105,8 @@ int ts_agent_init(struct ts_agent *a, const struct ts_agent_cfg *cfg,
 	a->s3 = s3;
 	a->u = u;
 	a->install = ts_agent_install;
-	if (port->store_get) {
-		long n = port->store_get(port->ctx, K_ETAG, a->etag, sizeof a->etag - 1);
+	if (port->store) {
+		long n = port->store->get(port->store_ctx, K_ETAG, a->etag, sizeof a->etag - 1);
 		a->etag[n > 0 ? n : 0] = '\0';
 	}
 	a->has_failed = get_u32(a, K_FAILED, &a->failed_version);
@@ -234,6 +227,14 @@ static void leave_rom(struct ts_agent *a)
 		ts_update_restart(a->u);
 }
 
+/* The engine stopped on request: the board runs its application again. */
+static enum ts_agent_verdict stopped(struct ts_agent *a)
+{
+	setmsg(a, "%s", a->u->msg);
+	leave_rom(a);
+	return TS_AGENT_STOPPED;
+}
+
 enum ts_agent_verdict ts_agent_install(struct ts_agent *a)
 {
 	struct ts_update *u = a->u;
@@ -245,6 +246,8 @@ enum ts_agent_verdict ts_agent_install(struct ts_agent *a)
 	}
 	say(a, TS_LOG_INFO, "entering the board's ROM bootloader");
 	int err = ts_update_connect(u);
+	if (err == TS_ERR_CANCELED)
+		return stopped(a);
 	if (err) {
 		setmsg(a, "board: %s", u->msg);
 		leave_rom(a);
@@ -276,6 +279,8 @@ enum ts_agent_verdict ts_agent_install(struct ts_agent *a)
 	    a->img->key, (unsigned)a->img->size, ts_slot_name(t));
 	struct ts_source src = { image_read, a };
 	err = ts_update_install(u, &src);
+	if (err == TS_ERR_CANCELED)
+		return stopped(a);
 	if (err) {
 		char why[320];
 		bool from_s3 = a->msg[0] != 0;
@@ -296,7 +301,9 @@ enum ts_agent_verdict ts_agent_install(struct ts_agent *a)
 	}
 	a->resets = 0;
 	for (;;) {
-		if ((err = ts_update_wait_outcome(u)) != TS_OK) {
+		if ((err = ts_update_wait_outcome(u)) == TS_ERR_CANCELED)
+			return stopped(a);
+		if (err != TS_OK) {
 			setmsg(a, "outcome: %s", u->msg);
 			return TS_AGENT_FAILED;
 		}
@@ -330,24 +337,6 @@ enum ts_agent_verdict ts_agent_install(struct ts_agent *a)
 
 /* ---- the report ------------------------------------------------------- */
 
-static size_t jstr(char *out, size_t n, const char *s)
-{
-	size_t k = 0;
-	for (; *s && k + 7 < n; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			out[k++] = '\\';
-			out[k++] = (char)c;
-		} else if (c < 0x20) {
-			k += (size_t)snprintf(out + k, n - k, "\\u%04x", c);
-		} else {
-			out[k++] = (char)c;
-		}
-	}
-	out[k] = '\0';
-	return k;
-}
-
 static void report(struct ts_agent *a, enum ts_agent_verdict v)
 {
 	if (!a->cfg.report_prefix || !a->cfg.report_prefix[0])
@@ -358,9 +347,9 @@ static void report(struct ts_agent *a, enum ts_agent_verdict v)
 	char e[200], d[TS_AGENT_DEVICE_MAX * 2], msg[700], mv[TS_VERSION_STR_MAX],
 		bv[TS_VERSION_STR_MAX] = "";
 	const char *dev = a->cfg.device && a->cfg.device[0] ? a->cfg.device : "device";
-	jstr(e, sizeof e, a->new_etag);
-	jstr(d, sizeof d, dev);
-	jstr(msg, sizeof msg, a->msg);
+	ts_json_escape(e, sizeof e, a->new_etag);
+	ts_json_escape(d, sizeof d, dev);
+	ts_json_escape(msg, sizeof msg, a->msg);
 	ts_version_format(a->m.version, mv);
 	if (a->has_board_version)
 		ts_version_format(a->board_version, bv);
@@ -494,6 +483,8 @@ enum ts_agent_verdict ts_agent_poll(struct ts_agent *a)
 	}
 	a->updates++;
 	v = a->install(a);
+	if (v == TS_AGENT_STOPPED)
+		return done(a, v);
 	if (v != TS_AGENT_FAILED) {
 		settle(a, v);
 		return done(a, v);

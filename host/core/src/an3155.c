@@ -62,7 +62,7 @@ uint32_t ts_an3155_erase_max_ms(int sector, enum ts_psize ps)
 
 static uint64_t now(struct ts_an3155 *c)
 {
-	return c->port->now_ms(c->port->ctx);
+	return c->port->clock->now_ms(c->port->clock_ctx);
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -87,7 +87,7 @@ static const char *why(int err)
 
 static int put(struct ts_an3155 *c, const uint8_t *b, size_t n)
 {
-	return c->port->serial_write(c->port->ctx, b, n);
+	return c->port->link->write(c->port->link_ctx, b, n);
 }
 
 /* Read exactly n bytes within timeout_ms (the whole of them). */
@@ -99,7 +99,7 @@ static int get_bytes(struct ts_an3155 *c, uint8_t *b, size_t n, uint32_t timeout
 		uint64_t t = now(c);
 		if (t >= end)
 			return TS_ERR_TIMEOUT;
-		long r = c->port->serial_read(c->port->ctx, b + got, n - got,
+		long r = c->port->link->read(c->port->link_ctx, b + got, n - got,
 					      (uint32_t)(end - t));
 		if (r < 0)
 			return (int)r;
@@ -156,14 +156,14 @@ int ts_an3155_sync(struct ts_an3155 *c)
 	uint8_t b[64];
 
 	c->synced = false;
-	p->serial_flush_input(p->ctx);
+	p->link->flush_input(p->link_ctx);
 	while (now(c) < end) {
 		uint8_t s = TS_AN3155_SYNC;
 		int err = put(c, &s, 1);
 		if (err)
 			return fail(c, err, "sync: cannot write to the serial port: %s",
 				    ts_strerror(err));
-		long n = p->serial_read(p->ctx, b, 1, PROBE_MS);
+		long n = p->link->read(p->link_ctx, b, 1, PROBE_MS);
 		if (n < 0)
 			return fail(c, (int)n, "sync: serial read failed: %s",
 				    ts_strerror((int)n));
@@ -172,18 +172,18 @@ int ts_an3155_sync(struct ts_an3155 *c)
 			 * command was completed by our 0x7F bytes and refused.
 			 * Either way the ROM waits for a command, provided
 			 * nothing else is still on its way. */
-			long more = p->serial_read(p->ctx, b, sizeof(b), QUIET_MS);
+			long more = p->link->read(p->link_ctx, b, sizeof(b), QUIET_MS);
 			if (more == 0) {
 				c->synced = true;
 				return TS_OK;
 			}
-			p->serial_flush_input(p->ctx);
+			p->link->flush_input(p->link_ctx);
 			silent = 0;
 			continue;
 		}
 		if (n == 1) { /* garbage: console output, noise, wrong baud */
-			p->sleep_ms(p->ctx, QUIET_MS);
-			p->serial_flush_input(p->ctx);
+			p->clock->sleep_ms(p->clock_ctx, QUIET_MS);
+			p->link->flush_input(p->link_ctx);
 			continue;
 		}
 		/* Silence: the ROM may be inside a command, eating our bytes as
@@ -193,8 +193,8 @@ int ts_an3155_sync(struct ts_an3155 *c)
 			memset(burst, TS_AN3155_SYNC, sizeof(burst));
 			if ((err = put(c, burst, sizeof(burst))) != TS_OK)
 				return fail(c, err, "sync: cannot write: %s", ts_strerror(err));
-			p->sleep_ms(p->ctx, 50);
-			p->serial_flush_input(p->ctx);
+			p->clock->sleep_ms(p->clock_ctx, 50);
+			p->link->flush_input(p->link_ctx);
 			silent = 0;
 		}
 	}
@@ -206,7 +206,7 @@ int ts_an3155_sync(struct ts_an3155 *c)
 
 int ts_an3155_connect(struct ts_an3155 *c)
 {
-	c->port->sleep_ms(c->port->ctx, c->cfg.startup_ms);
+	c->port->clock->sleep_ms(c->port->clock_ctx, c->cfg.startup_ms);
 	c->psize = TS_PSIZE_X8;
 	return ts_an3155_sync(c);
 }

@@ -79,6 +79,26 @@ static bool split_endpoint(const char *ep, const char **scheme_end, const char *
 	return true;
 }
 
+int ts_s3_check_config(const struct ts_s3_config *cfg, char *err, size_t n)
+{
+	const char *se, *h;
+	if (!cfg->endpoint || !split_endpoint(cfg->endpoint, &se, &h)) {
+		snprintf(err, n, "endpoint \"%s\" is not http(s)://HOST[:PORT] with nothing after",
+			 cfg->endpoint ? cfg->endpoint : "");
+		return TS_ERR_INVAL;
+	}
+	if (!cfg->bucket || !cfg->bucket[0] || strchr(cfg->bucket, '/')) {
+		snprintf(err, n, "bucket name missing or contains '/'");
+		return TS_ERR_INVAL;
+	}
+	bool anon = !cfg->creds.access_key || !cfg->creds.access_key[0];
+	if (!anon && (!cfg->creds.secret_key || !cfg->creds.secret_key[0])) {
+		snprintf(err, n, "an access key without a secret key");
+		return TS_ERR_INVAL;
+	}
+	return TS_OK;
+}
+
 int ts_s3_init(struct ts_s3 *s3, const struct ts_port *port, const struct ts_s3_config *cfg)
 {
 	if (!s3 || !port || !cfg)
@@ -92,26 +112,24 @@ int ts_s3_init(struct ts_s3 *s3, const struct ts_port *port, const struct ts_s3_
 		s3->cfg.timeout_ms = 15000;
 	if (!s3->cfg.max_attempts)
 		s3->cfg.max_attempts = 5;
-	const char *se, *h;
-	if (!port->http) {
-		snprintf(s3->error, sizeof s3->error, "this port has no HTTP support");
-		return TS_ERR_UNSUPPORTED;
+	int rc = ts_s3_check_config(cfg, s3->error, sizeof s3->error);
+	if (rc)
+		return rc;
+	unsigned need = TS_NEED_HTTP | (anonymous(s3) ? 0u : TS_NEED_WALL_TIME);
+	return ts_port_require(port, need, s3->error, sizeof s3->error);
+}
+
+/* s3->amz_date from the port's wall clock. */
+static int stamp(struct ts_s3 *s3)
+{
+	uint64_t now = 0;
+	int rc = s3->port->clock->wall_time(s3->port->clock_ctx, &now);
+	if (rc) {
+		snprintf(s3->error, sizeof s3->error, "the wall clock is not set (%s): requests "
+			 "cannot be signed until it is (NTP/SNTP)", ts_strerror(rc));
+		return rc;
 	}
-	if (!cfg->endpoint || !split_endpoint(cfg->endpoint, &se, &h)) {
-		snprintf(s3->error, sizeof s3->error,
-			 "endpoint \"%s\" is not http(s)://HOST[:PORT] with nothing after",
-			 cfg->endpoint ? cfg->endpoint : "");
-		return TS_ERR_INVAL;
-	}
-	if (!cfg->bucket || !cfg->bucket[0] || strchr(cfg->bucket, '/')) {
-		snprintf(s3->error, sizeof s3->error, "bucket name missing or contains '/'");
-		return TS_ERR_INVAL;
-	}
-	if (!anonymous(s3) && (!cfg->creds.secret_key || !cfg->unix_time)) {
-		snprintf(s3->error, sizeof s3->error,
-			 "credentials need a secret key and a wall clock (unix_time)");
-		return TS_ERR_INVAL;
-	}
+	ts_sigv4_amz_date(now, s3->amz_date);
 	return TS_OK;
 }
 
@@ -151,9 +169,8 @@ const char *ts_s3_url(struct ts_s3 *s3, const char *key)
 const char *ts_s3_presign(struct ts_s3 *s3, const char *method, const char *key,
 			  uint32_t expires_s)
 {
-	if (anonymous(s3) || locate(s3, key) != TS_OK)
+	if (anonymous(s3) || locate(s3, key) != TS_OK || stamp(s3) != TS_OK)
 		return NULL;
-	ts_sigv4_amz_date(s3->cfg.unix_time(s3->cfg.time_arg), s3->amz_date);
 	size_t ul = strlen(s3->url);
 	if (ul + 2 >= sizeof s3->url)
 		return NULL;
@@ -374,7 +391,8 @@ static int send(struct ts_s3 *s3, const char *method, const char *key, const cha
 		req_url = s3->url;
 		all[n++] = (struct ts_http_header){ "Host", s3->host };
 		if (!anonymous(s3)) {
-			ts_sigv4_amz_date(s3->cfg.unix_time(s3->cfg.time_arg), s3->amz_date);
+			if ((rc = stamp(s3)) != TS_OK)
+				return rc;
 			const char *ph = body ? (body->hash ? body->hash : TS_SIGV4_UNSIGNED_PAYLOAD)
 					      : TS_SIGV4_EMPTY_SHA256;
 			struct ts_sigv4_request req = { .method = method, .host = s3->host,
@@ -410,9 +428,16 @@ static int send(struct ts_s3 *s3, const char *method, const char *key, const cha
 	};
 	struct ts_http_response resp = { on_status, on_header, on_body, x };
 	s3->requests++;
-	int rc = s3->port->http(s3->port->ctx, &req, &resp);
+	s3->why[0] = '\0';
+	int rc = s3->port->http->request(s3->port->http_ctx, &req, &resp, s3->why, sizeof s3->why);
 	s3->status = x->status;
 	return rc;
+}
+
+/* Why a request failed: the port's words if it gave any. */
+static const char *cause(const struct ts_s3 *s3, int rc)
+{
+	return s3->why[0] ? s3->why : ts_strerror(rc);
 }
 
 static void describe(const struct ts_s3 *s3, const char *key, const char *url, char *out,
@@ -446,7 +471,7 @@ int ts_s3_head(struct ts_s3 *s3, const char *key, const char *if_none_match,
 	if (rc < 0) {
 		if (!s3->error[0])
 			snprintf(s3->error, sizeof s3->error, "HEAD %s: %s", what,
-				 ts_strerror(rc));
+				 cause(s3, rc));
 		return rc;
 	}
 	memset(obj, 0, sizeof *obj);
@@ -630,7 +655,7 @@ int ts_s3_put(struct ts_s3 *s3, const char *key, const char *content_type,
 	int rc = send(s3, "PUT", key, NULL, h, 0, &b, &x);
 	if (rc < 0) {
 		if (!s3->error[0])
-			snprintf(s3->error, sizeof s3->error, "PUT %s: %s", what, ts_strerror(rc));
+			snprintf(s3->error, sizeof s3->error, "PUT %s: %s", what, cause(s3, rc));
 		return rc;
 	}
 	if (x.status != 200)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "twinslot/bytes.h"
 #include "twinslot/err.h"
 #include "twinslot/journal_remote.h"
 #include "twinslot/layout.h"
@@ -81,33 +82,20 @@ static int rom_fail(struct ts_update *u, int err)
 	return fail(u, err, "%s", u->rom.msg);
 }
 
-__attribute__((format(printf, 3, 4)))
-static void say(struct ts_update *u, enum ts_log_level lvl, const char *fmt, ...)
-{
-	if (!u->port->log)
-		return;
-	char line[200];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	u->port->log(u->port->ctx, lvl, line);
-}
+#define say(u, lvl, ...) ts_port_log((u)->port, lvl, __VA_ARGS__)
 
 static void progress(struct ts_update *u, const char *phase, uint64_t done, uint64_t total)
 {
-	if (!u->port->progress)
-		return;
-	struct ts_progress p = { phase, done, total };
-	u->port->progress(u->port->ctx, &p);
+	ts_port_progress(u->port, phase, done, total);
 }
 
-static bool all_ff(const uint8_t *b, size_t n)
+/* A stop request, checked at the engine's safe points. */
+static int stopped(struct ts_update *u, const char *where)
 {
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != 0xFF)
-			return false;
-	return true;
+	if (!u->stop || !*u->stop)
+		return TS_OK;
+	return fail(u, TS_ERR_CANCELED, "stopped on request %s%s", where,
+		    u->committed ? "" : ": nothing committed");
 }
 
 /* Read exactly n bytes unless the source ends: returns the count or a
@@ -151,10 +139,10 @@ static int read_mem(struct ts_update *u, uint32_t addr, uint8_t *buf, uint32_t l
 static int reset_pulse(struct ts_update *u)
 {
 	const struct ts_port *p = u->port;
-	int err = p->set_nrst(p->ctx, false);
+	int err = p->link->set_nrst(p->link_ctx, false);
 	if (!err) {
-		p->sleep_ms(p->ctx, u->cfg.reset_ms);
-		err = p->set_nrst(p->ctx, true);
+		p->clock->sleep_ms(p->clock_ctx, u->cfg.reset_ms);
+		err = p->link->set_nrst(p->link_ctx, true);
 	}
 	return err;
 }
@@ -165,11 +153,13 @@ int ts_update_enter_rom(struct ts_update *u)
 	int err;
 
 	u->phase = TS_PHASE_CONNECT;
-	if ((err = p->serial_configure(p->ctx, u->cfg.baud, true)) != TS_OK)
+	if ((err = ts_port_require(p, TS_NEED_LINK | TS_NEED_CLOCK, u->msg, sizeof u->msg)) != 0)
+		return err;
+	if ((err = p->link->configure(p->link_ctx, u->cfg.baud, true)) != TS_OK)
 		return fail(u, err, "cannot configure the serial port at %u 8E1: %s "
 			    "(is --port right and free?)",
 			    (unsigned)u->cfg.baud, ts_strerror(err));
-	if ((err = p->set_boot0(p->ctx, true)) != TS_OK)
+	if ((err = p->link->set_boot0(p->link_ctx, true)) != TS_OK)
 		return fail(u, err, "cannot set BOOT0 high: %s (check --pins)", ts_strerror(err));
 	if ((err = reset_pulse(u)) != TS_OK)
 		return fail(u, err, "cannot pulse NRST: %s (check --pins)", ts_strerror(err));
@@ -260,33 +250,44 @@ static int read_slot_header(struct ts_update *u, enum ts_slot s)
 	return TS_OK;
 }
 
+/* SHA-256 of len bytes of flash at addr, read over the ROM bootloader;
+ * the first two words (a vector table's SP and reset handler) into vec. */
+static int hash_flash(struct ts_update *u, uint32_t addr, uint32_t len,
+		      uint8_t digest[TS_SHA256_LEN], uint32_t vec[2])
+{
+	struct ts_sha256 sha;
+	int err;
+	ts_sha256_init(&sha);
+	vec[0] = vec[1] = 0;
+	for (uint32_t off = 0; off < len;) {
+		uint32_t n = len - off < sizeof(u->block) ? len - off : (uint32_t)sizeof(u->block);
+		if ((err = stopped(u, "while reading flash back")) != TS_OK)
+			return err;
+		if ((err = ts_an3155_read_memory(&u->rom, addr + off, u->block, n)) != TS_OK)
+			return rom_fail(u, err);
+		if (off == 0 && n >= 8) {
+			vec[0] = ts_get32(u->block);
+			vec[1] = ts_get32(u->block + 4);
+		}
+		ts_sha256_update(&sha, u->block, n);
+		off += n;
+		progress(u, "verify", off, len);
+	}
+	ts_sha256_final(&sha, digest);
+	return TS_OK;
+}
+
 /* Hash slot s's application as the bootloader will (vector table, SHA-256).
  * A mismatch makes the slot absent for the journal scan and the target. */
 static int verify_slot_body(struct ts_update *u, enum ts_slot s)
 {
 	struct ts_board *b = &u->board;
-	uint32_t load = b->hdr[s].load_addr, total = b->hdr[s].app_size;
 	uint8_t digest[TS_SHA256_LEN];
-	struct ts_sha256 sha;
-	int err, bad = TS_OK;
-
-	ts_sha256_init(&sha);
-	for (uint32_t off = 0; off < total;) {
-		uint32_t n = total - off < sizeof(u->block) ? total - off : (uint32_t)sizeof(u->block);
-		if ((err = ts_an3155_read_memory(&u->rom, load + off, u->block, n)) != TS_OK)
-			return rom_fail(u, err);
-		if (off == 0 && n >= 8) {
-			uint32_t sp = (uint32_t)u->block[0] | (uint32_t)u->block[1] << 8 |
-				      (uint32_t)u->block[2] << 16 | (uint32_t)u->block[3] << 24;
-			uint32_t pc = (uint32_t)u->block[4] | (uint32_t)u->block[5] << 8 |
-				      (uint32_t)u->block[6] << 16 | (uint32_t)u->block[7] << 24;
-			bad = ts_image_check_vectors(&b->hdr[s], sp, pc);
-		}
-		ts_sha256_update(&sha, u->block, n);
-		off += n;
-		progress(u, "verify", off, total);
-	}
-	ts_sha256_final(&sha, digest);
+	uint32_t vec[2];
+	int err = hash_flash(u, b->hdr[s].load_addr, b->hdr[s].app_size, digest, vec);
+	if (err)
+		return err;
+	int bad = ts_image_check_vectors(&b->hdr[s], vec[0], vec[1]);
 	if (bad == TS_OK && memcmp(digest, b->hdr[s].app_sha256, TS_SHA256_LEN) != 0)
 		bad = TS_ERR_HASH;
 	b->body_checked[s] = true;
@@ -422,10 +423,7 @@ int ts_update_check(struct ts_update *u, const struct ts_source *src)
 									: sizeof(u->block)))
 		return fail(u, TS_ERR_FORMAT, "refused: the image ends after %ld bytes of its "
 			    "%u-byte application", m, (unsigned)u->img.app_size);
-	uint32_t sp = (uint32_t)u->block[0] | (uint32_t)u->block[1] << 8 |
-		      (uint32_t)u->block[2] << 16 | (uint32_t)u->block[3] << 24;
-	uint32_t pc = (uint32_t)u->block[4] | (uint32_t)u->block[5] << 8 |
-		      (uint32_t)u->block[6] << 16 | (uint32_t)u->block[7] << 24;
+	uint32_t sp = ts_get32(u->block), pc = ts_get32(u->block + 4);
 	if ((err = ts_image_check_vectors(&u->img, sp, pc)) != TS_OK)
 		return fail(u, err, "refused: implausible vector table (SP 0x%08X, reset 0x%08X)",
 			    (unsigned)sp, (unsigned)pc);
@@ -446,9 +444,9 @@ static int erase_for_image(struct ts_update *u)
 	for (int s = first; s <= last; s++) {
 		progress(u, "erase", (uint64_t)(s - first), total);
 		uint16_t sec = (uint16_t)s;
-		int err = ts_an3155_extended_erase(&u->rom, &sec, 1);
-		if (err)
-			return rom_fail(u, err);
+		int err = stopped(u, "while erasing");
+		if (err || (err = ts_an3155_extended_erase(&u->rom, &sec, 1)) != TS_OK)
+			return err == TS_ERR_CANCELED ? err : rom_fail(u, err);
 	}
 	progress(u, "erase", total, total);
 	say(u, TS_LOG_INFO, "erased sector%s %d-%d (slot %c)", total > 1 ? "s" : "", first, last,
@@ -467,8 +465,10 @@ static int stream_body(struct ts_update *u, const struct ts_source *src)
 	u->phase = TS_PHASE_WRITE;
 	ts_sha256_init(&sha);
 	for (;;) { /* u->block holds n bytes at off */
+		if ((err = stopped(u, "while writing")) != TS_OK)
+			return err;
 		ts_sha256_update(&sha, u->block, n);
-		if (all_ff(u->block, n)) {
+		if (ts_all_ff(u->block, n)) {
 			u->blocks_skipped++;
 		} else {
 			if ((err = ts_an3155_write_memory(&u->rom, load + off, u->block, n)) != TS_OK)
@@ -506,20 +506,11 @@ static int stream_body(struct ts_update *u, const struct ts_source *src)
 
 static int read_back(struct ts_update *u)
 {
-	uint32_t load = u->img.load_addr, total = u->img.app_size;
 	uint8_t digest[TS_SHA256_LEN];
-	struct ts_sha256 sha;
-	ts_sha256_init(&sha);
-	for (uint32_t off = 0; off < total;) {
-		uint32_t n = total - off < sizeof(u->block) ? total - off : (uint32_t)sizeof(u->block);
-		int err = ts_an3155_read_memory(&u->rom, load + off, u->block, n);
-		if (err)
-			return rom_fail(u, err);
-		ts_sha256_update(&sha, u->block, n);
-		off += n;
-		progress(u, "verify", off, total);
-	}
-	ts_sha256_final(&sha, digest);
+	uint32_t vec[2];
+	int err = hash_flash(u, u->img.load_addr, u->img.app_size, digest, vec);
+	if (err)
+		return err;
 	if (memcmp(digest, u->img.app_sha256, TS_SHA256_LEN) != 0)
 		return fail(u, TS_ERR_HASH, "read-back: the application in slot %c does not hash to "
 			    "the header's SHA-256: flash did not take the data (nothing committed)",
@@ -572,7 +563,8 @@ int ts_update_install(struct ts_update *u, const struct ts_source *src)
 		return err;
 	if (u->cfg.read_back && (err = read_back(u)) != TS_OK)
 		return err;
-	if ((err = write_header(u)) != TS_OK)
+	if ((err = stopped(u, "before writing the header")) != TS_OK ||
+	    (err = write_header(u)) != TS_OK)
 		return err;
 	b->hdr[b->target] = u->img;
 	b->hdr_err[b->target] = TS_OK;
@@ -589,7 +581,8 @@ int ts_update_install(struct ts_update *u, const struct ts_source *src)
 	}
 
 	u->phase = TS_PHASE_COMMIT;
-	if ((err = ts_update_append(u, TS_REC_PENDING, b->target)) != TS_OK)
+	if ((err = stopped(u, "before the PENDING record")) != TS_OK ||
+	    (err = ts_update_append(u, TS_REC_PENDING, b->target)) != TS_OK)
 		return err;
 	say(u, TS_LOG_INFO, "committed: PENDING v%s in slot %c (%u bytes written, %u blank "
 	    "blocks skipped)", v, ts_slot_name(b->target), (unsigned)u->bytes_written,
@@ -607,7 +600,7 @@ static int write_record(struct ts_update *u, uint32_t index, const struct ts_rec
 	/* Never over old bytes: the position must read blank now. */
 	if ((err = ts_an3155_read_memory(&u->rom, addr, back, TS_RECORD_SIZE)) != TS_OK)
 		return rom_fail(u, err);
-	if (!all_ff(back, TS_RECORD_SIZE))
+	if (!ts_all_ff(back, TS_RECORD_SIZE))
 		return fail(u, TS_ERR_STATE, "journal record at 0x%08X (position %u): not blank, "
 			    "refusing to program over it: nothing committed; retry (the journal is "
 			    "then read whole and compacted)", (unsigned)addr, (unsigned)index);
@@ -665,7 +658,7 @@ int ts_update_append(struct ts_update *u, enum ts_rec_type type, enum ts_slot sl
 			uint32_t a = TS_JOURNAL_ADDR + w.index * TS_RECORD_SIZE;
 			if ((err = ts_an3155_read_memory(&u->rom, a, cur, TS_RECORD_SIZE)) != TS_OK)
 				return rom_fail(u, err);
-			rescan = !all_ff(cur, TS_RECORD_SIZE);
+			rescan = !ts_all_ff(cur, TS_RECORD_SIZE);
 		}
 		if (!rescan)
 			break;
@@ -707,6 +700,7 @@ int ts_update_append(struct ts_update *u, enum ts_rec_type type, enum ts_slot sl
 	j->free_index = w.index + w.count;
 	j->has_newest = true;
 	j->newest = rec;
+	u->committed = true;
 	return TS_OK;
 }
 
@@ -717,14 +711,14 @@ int ts_update_restart(struct ts_update *u)
 	const struct ts_port *p = u->port;
 	int err;
 	u->phase = TS_PHASE_RESTART;
-	if ((err = p->set_boot0(p->ctx, false)) != TS_OK)
+	if ((err = p->link->set_boot0(p->link_ctx, false)) != TS_OK)
 		return fail(u, err, "cannot set BOOT0 low: %s (check --pins)", ts_strerror(err));
 	/* Listen to the console from the first byte the bootloader sends. */
-	if ((err = p->serial_configure(p->ctx, u->cfg.console_baud, false)) != TS_OK)
+	if ((err = p->link->configure(p->link_ctx, u->cfg.console_baud, false)) != TS_OK)
 		return fail(u, err, "cannot configure the serial port at %u 8N1: %s "
 			    "(is --console-baud supported?)",
 			    (unsigned)u->cfg.console_baud, ts_strerror(err));
-	p->serial_flush_input(p->ctx);
+	p->link->flush_input(p->link_ctx);
 	if ((err = reset_pulse(u)) != TS_OK)
 		return fail(u, err, "cannot pulse NRST: %s (check --pins)", ts_strerror(err));
 	u->in_rom = false;
@@ -792,7 +786,7 @@ static int outcome_from_journal(struct ts_update *u)
 int ts_update_wait_outcome(struct ts_update *u)
 {
 	const struct ts_port *p = u->port;
-	uint64_t end = p->now_ms(p->ctx) + u->cfg.outcome_timeout_ms;
+	uint64_t end = p->clock->now_ms(p->clock_ctx) + u->cfg.outcome_timeout_ms;
 	size_t len = 0;
 	int boot_slot = -1;
 	uint8_t buf[64];
@@ -801,11 +795,14 @@ int ts_update_wait_outcome(struct ts_update *u)
 	u->outcome = TS_OUTCOME_TIMEOUT;
 	u->console_line[0] = 0;
 	for (;;) {
-		uint64_t t = p->now_ms(p->ctx);
+		uint64_t t = p->clock->now_ms(p->clock_ctx);
+		int err = stopped(u, "while waiting for the outcome");
+		if (err)
+			return err;
 		if (t >= end)
 			break;
 		uint64_t left = end - t;
-		long n = p->serial_read(p->ctx, buf, sizeof(buf), left > 200 ? 200u : (uint32_t)left);
+		long n = p->link->read(p->link_ctx, buf, sizeof(buf), left > 200 ? 200u : (uint32_t)left);
 		if (n < 0)
 			return fail(u, (int)n, "reading the console on the serial port: %s (the outcome "
 				    "is unknown: see twinslot status)", ts_strerror((int)n));

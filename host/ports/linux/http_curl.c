@@ -1,4 +1,4 @@
-/* The HTTP op on libcurl: see http_curl.h. */
+/* The http concern on libcurl: see http_curl.h. */
 #include "http_curl.h"
 
 #include <stdio.h>
@@ -103,8 +103,28 @@ void ts_http_curl_close(struct ts_http_curl *c)
 	c->easy = NULL;
 }
 
-int ts_http_curl_request(void *ctx, const struct ts_http_request *req,
-			 const struct ts_http_response *resp)
+/* The cause of a failed transfer, named for people. */
+static const char *cause_of(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT: return "cannot connect (refused, or no route to the host)";
+	case CURLE_COULDNT_RESOLVE_HOST: return "DNS: cannot resolve the host name";
+	case CURLE_COULDNT_RESOLVE_PROXY: return "DNS: cannot resolve the proxy";
+	case CURLE_OPERATION_TIMEDOUT: return "timed out";
+	case CURLE_SSL_CONNECT_ERROR: return "TLS handshake failed";
+	case CURLE_PEER_FAILED_VERIFICATION: return "TLS: the server's certificate is not trusted";
+	case CURLE_SSL_CACERT_BADFILE: return "TLS: cannot read the CA file";
+	case CURLE_SSL_CERTPROBLEM: return "TLS: client certificate problem";
+	case CURLE_GOT_NOTHING: return "the server closed the connection without answering";
+	case CURLE_RECV_ERROR: case CURLE_SEND_ERROR: case CURLE_PARTIAL_FILE:
+		return "the connection dropped";
+	case CURLE_URL_MALFORMAT: case CURLE_UNSUPPORTED_PROTOCOL: return "invalid URL";
+	default: return "transfer failed";
+	}
+}
+
+static int request(void *ctx, const struct ts_http_request *req,
+		   const struct ts_http_response *resp, char *why, size_t why_len)
 {
 	struct ts_http_curl *c = ctx;
 	CURL *h = c->easy;
@@ -193,7 +213,11 @@ int ts_http_curl_request(void *ctx, const struct ts_http_request *req,
 		return TS_OK;
 	if (!c->error[0])
 		snprintf(c->error, sizeof c->error, "%s", curl_easy_strerror(rc));
+	if (why && why_len)
+		snprintf(why, why_len, "%s (%s)", cause_of(rc), c->error);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return TS_ERR_TIMEOUT;
 	return TS_ERR_IO;
 }
+
+const struct ts_http_ops ts_http_curl_ops = { request };

@@ -1,10 +1,14 @@
-/* The Linux port's assembly: clock, log, progress, and ts_linux_open(). */
+/* The Linux port's assembly: the clock, ts_linux_open() and close (see
+ * ts_linux.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "ts_linux.h"
+#include "linux_port.h"
 #include "twinslot/err.h"
 
 static uint64_t now_ms(void *ctx)
@@ -19,167 +23,118 @@ static void sleep_ms(void *ctx, uint32_t ms)
 {
 	(void)ctx;
 	struct timespec ts = { (time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0)
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
 
-void ts_json_str(FILE *f, const char *s)
+static int wall_time(void *ctx, uint64_t *unix_s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
+	(void)ctx;
+	time_t t = time(NULL);
+	if (t == (time_t)-1)
+		return TS_ERR_STATE;
+	*unix_s = (uint64_t)t;
+	return TS_OK;
 }
 
-void ts_linux_progress_end(struct ts_linux *lx)
+static uint32_t random32(void *ctx)
 {
-	if (lx->bar_open) {
-		fputc('\n', stderr);
-		lx->bar_open = false;
+	(void)ctx;
+	uint32_t r = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, &r, sizeof r) != (ssize_t)sizeof r) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid() * 2654435761u;
 	}
+	if (fd >= 0)
+		close(fd);
+	return r;
 }
 
-void ts_linux_log(void *ctx, enum ts_log_level level, const char *msg)
+static const struct ts_clock_ops CLOCK = { now_ms, sleep_ms, wall_time, random32 };
+static const struct ts_link_ops LINK = {
+	ts_serial_configure, ts_serial_read, ts_serial_write, ts_serial_flush_input,
+	ts_pins_set_boot0, ts_pins_set_nrst,
+};
+static const struct ts_store_ops STORE = { ts_store_get, ts_store_put };
+
+void ts_linux_say(struct ts_linux *lx, enum ts_log_level level, const char *msg)
 {
-	struct ts_linux *lx = ctx;
-	static const char *const names[] = { "error", "warning", "info", "debug" };
-	if (level == TS_LOG_DEBUG && lx->cfg.verbose < 1)
-		return;
-	if (lx->cfg.json) {
-		printf("{\"event\":\"log\",\"level\":\"%s\",\"msg\":\"", names[level]);
-		ts_json_str(stdout, msg);
-		printf("\"}\n");
-		fflush(stdout);
-		return;
-	}
-	if (lx->cfg.quiet && level > TS_LOG_WARN)
-		return;
-	ts_linux_progress_end(lx);
-	fprintf(stderr, "twinslot %s: %s%s\n", lx->cfg.cmd ? lx->cfg.cmd : "",
-		level == TS_LOG_ERROR ? "error: " : level == TS_LOG_WARN ? "warning: " : "", msg);
+	if (lx->cfg.sink && lx->cfg.sink->log)
+		lx->cfg.sink->log(lx->cfg.sink_ctx, level, msg);
+	else if (level <= TS_LOG_WARN)
+		fprintf(stderr, "twinslot: %s\n", msg);
 }
 
-static void human_bytes(uint64_t b, char *out, size_t n)
+static int open_parts(struct ts_linux *lx, struct ts_port *port, char *msg, size_t n)
 {
-	if (b >= 1024 * 1024)
-		snprintf(out, n, "%.1f MB", (double)b / (1024.0 * 1024.0));
-	else if (b >= 1024)
-		snprintf(out, n, "%.1f KB", (double)b / 1024.0);
-	else
-		snprintf(out, n, "%u B", (unsigned)b);
+	int err;
+	if (lx->cfg.serial_path) {
+		if ((err = ts_serial_open(lx, msg, n)) != TS_OK)
+			return err;
+		if ((err = ts_pins_open(lx, msg, n)) != TS_OK)
+			return err;
+		port->link = &LINK;
+		port->link_ctx = lx;
+	}
+	if (lx->cfg.store_path) {
+		port->store = &STORE;
+		port->store_ctx = lx;
+	}
+	if (lx->cfg.http) {
+		if (ts_http_curl_init(&lx->curl, lx->cfg.ca_file) != TS_OK) {
+			snprintf(msg, n, "libcurl did not initialise");
+			return TS_ERR_IO;
+		}
+		lx->have_http = true;
+		port->http = &ts_http_curl_ops;
+		port->http_ctx = &lx->curl;
+	}
+	return TS_OK;
 }
 
-void ts_linux_progress(void *ctx, const struct ts_progress *p)
-{
-	struct ts_linux *lx = ctx;
-	uint64_t t = now_ms(lx);
-	bool is_new = lx->prog_phase == NULL || strcmp(lx->prog_phase, p->phase) != 0;
-	bool last = p->total && p->done >= p->total;
-	if (is_new) {
-		ts_linux_progress_end(lx);
-		lx->prog_phase = p->phase;
-		lx->prog_start_ms = t;
-		lx->prog_last_ms = 0;
-		lx->prog_last_pct = -1;
-	}
-	int pct = p->total ? (int)(p->done * 100u / p->total) : 0;
-	uint64_t el = t - lx->prog_start_ms;
-	bool bytes = strcmp(p->phase, "erase") != 0;
-	double rate = el ? (double)p->done * 1000.0 / (double)el : 0.0;
-	double left = rate > 0 && p->total > p->done ? (double)(p->total - p->done) / rate : 0.0;
-
-	if (lx->cfg.json) {
-		/* At most every 10 %, plus the first and last. */
-		if (!is_new && !last && pct / 10 == lx->prog_last_pct / 10)
-			return;
-		lx->prog_last_pct = pct;
-		printf("{\"event\":\"progress\",\"phase\":\"%s\",\"done\":%llu,\"total\":%llu,"
-		       "\"elapsed_ms\":%llu}\n", p->phase, (unsigned long long)p->done,
-		       (unsigned long long)p->total, (unsigned long long)el);
-		fflush(stdout);
-		return;
-	}
-	if (lx->cfg.quiet)
-		return;
-	char d[32], tot[32], r[32];
-	human_bytes(p->done, d, sizeof(d));
-	human_bytes(p->total, tot, sizeof(tot));
-	human_bytes((uint64_t)rate, r, sizeof(r));
-	if (lx->tty_err) {
-		if (!last && !is_new && t - lx->prog_last_ms < 100)
-			return;
-		lx->prog_last_ms = t;
-		char bar[31];
-		int fill = pct * 30 / 100;
-		for (int i = 0; i < 30; i++)
-			bar[i] = i < fill ? '#' : '.';
-		bar[30] = 0;
-		if (bytes)
-			fprintf(stderr, "\r%-6s [%s] %3d%% %s / %s  %s/s  %u:%02u left ", p->phase, bar,
-				pct, d, tot, r, (unsigned)left / 60, (unsigned)left % 60);
-		else
-			fprintf(stderr, "\r%-6s [%s] %llu / %llu sectors ", p->phase, bar,
-				(unsigned long long)p->done, (unsigned long long)p->total);
-		lx->bar_open = true;
-		if (last)
-			ts_linux_progress_end(lx);
-		return;
-	}
-	/* Plain lines: every 25 % and at the end. */
-	if (!last && pct / 25 == lx->prog_last_pct / 25)
-		return;
-	lx->prog_last_pct = pct;
-	if (bytes)
-		fprintf(stderr, "twinslot %s: %s %d%% (%s of %s, %s/s)\n", lx->cfg.cmd ? lx->cfg.cmd : "",
-			p->phase, pct, d, tot, r);
-	else
-		fprintf(stderr, "twinslot %s: %s %llu/%llu sectors\n", lx->cfg.cmd ? lx->cfg.cmd : "",
-			p->phase, (unsigned long long)p->done, (unsigned long long)p->total);
-}
-
-int ts_linux_open(struct ts_linux *lx, const struct ts_linux_cfg *cfg, struct ts_port *port,
+int ts_linux_open(struct ts_linux **out, const struct ts_linux_cfg *cfg, struct ts_port *port,
 		  char *msg, size_t n)
 {
-	memset(lx, 0, sizeof(*lx));
+	*out = NULL;
+	memset(port, 0, sizeof(*port));
+	struct ts_linux *lx = calloc(1, sizeof(*lx));
+	if (!lx) {
+		snprintf(msg, n, "out of memory");
+		return TS_ERR_IO;
+	}
 	lx->cfg = *cfg;
 	lx->fd = -1;
 	lx->sock = -1;
-	lx->tty_err = isatty(2);
-	int err = ts_serial_open(lx, msg, n);
-	if (err)
-		return err;
-	if ((err = ts_pins_open(lx, msg, n)) != TS_OK) {
-		close(lx->fd);
-		lx->fd = -1;
+	port->clock = &CLOCK;
+	port->clock_ctx = lx;
+	port->sink = cfg->sink;
+	port->sink_ctx = cfg->sink_ctx;
+	int err = open_parts(lx, port, msg, n);
+	if (err) {
+		ts_linux_close(lx);
+		memset(port, 0, sizeof(*port));
 		return err;
 	}
-	memset(port, 0, sizeof(*port));
-	port->ctx = lx;
-	port->serial_configure = ts_serial_configure;
-	port->serial_read = ts_serial_read;
-	port->serial_write = ts_serial_write;
-	port->serial_flush_input = ts_serial_flush_input;
-	port->set_boot0 = ts_pins_set_boot0;
-	port->set_nrst = ts_pins_set_nrst;
-	port->now_ms = now_ms;
-	port->sleep_ms = sleep_ms;
-	port->store_get = ts_store_get;
-	port->store_put = ts_store_put;
-	port->log = ts_linux_log;
-	port->progress = ts_linux_progress;
+	*out = lx;
 	return TS_OK;
 }
 
 void ts_linux_close(struct ts_linux *lx)
 {
-	ts_linux_progress_end(lx);
+	if (!lx)
+		return;
 	ts_pins_close(lx);
 	if (lx->fd >= 0)
-		close(lx->fd);
-	lx->fd = -1;
+		close(lx->fd); /* releases the flock */
+	if (lx->have_http)
+		ts_http_curl_close(&lx->curl);
+	free(lx);
+}
+
+void ts_linux_http_bytes(const struct ts_linux *lx, uint64_t *out, uint64_t *in)
+{
+	*out = lx->have_http ? lx->curl.bytes_out : 0;
+	*in = lx->have_http ? lx->curl.bytes_in : 0;
 }

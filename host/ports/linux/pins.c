@@ -1,69 +1,19 @@
-/* BOOT0 and NRST: libgpiod, DTR/RTS, the virtual board's control socket, or
- * the user's hands (see ts_linux.h). Levels are those at the STM32's pins. */
+/* BOOT0 and NRST: libgpiod, DTR/RTS, the virtual board's control socket
+ * (pins_board.c), or the user's hands (see ts_linux.h). Levels are those at
+ * the STM32's pins. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <poll.h>
 #include <unistd.h>
 
 #ifdef TS_HAVE_GPIOD
 #include <gpiod.h>
 #endif
 
-#include "ts_linux.h"
+#include "linux_port.h"
 #include "twinslot/err.h"
-
-/* ---- virtual board ---- */
-
-static int board_cmd(struct ts_linux *lx, const char *cmd)
-{
-	char line[256];
-	size_t len = strlen(cmd);
-	if (write(lx->sock, cmd, len) != (ssize_t)len || write(lx->sock, "\n", 1) != 1)
-		return TS_ERR_IO;
-	size_t got = 0;
-	for (;;) {
-		struct pollfd p = { .fd = lx->sock, .events = POLLIN };
-		if (poll(&p, 1, 5000) <= 0)
-			return TS_ERR_TIMEOUT;
-		ssize_t r = read(lx->sock, line + got, 1);
-		if (r <= 0)
-			return TS_ERR_IO;
-		if (line[got] == '\n')
-			break;
-		if (got + 2 < sizeof(line))
-			got++;
-	}
-	line[got] = 0;
-	if (strncmp(line, "ok", 2) != 0) {
-		char m[320];
-		snprintf(m, sizeof(m), "board control: '%s' answered: %s", cmd, line);
-		ts_linux_log(lx, TS_LOG_ERROR, m);
-		return TS_ERR_IO;
-	}
-	return TS_OK;
-}
-
-static int board_open(struct ts_linux *lx, const char *path, char *msg, size_t n)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(a.sun_path)) {
-		snprintf(msg, n, "board control socket path too long: %s", path);
-		return TS_ERR_INVAL;
-	}
-	strcpy(a.sun_path, path);
-	lx->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lx->sock < 0 || connect(lx->sock, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		snprintf(msg, n, "cannot connect to the board's control socket %s: %s", path,
-			 strerror(errno));
-		return TS_ERR_IO;
-	}
-	return TS_OK;
-}
 
 /* ---- libgpiod v1 ---- */
 
@@ -125,7 +75,7 @@ int ts_pins_open(struct ts_linux *lx, char *msg, size_t n)
 	}
 	if (strncmp(p, "board:", 6) == 0) {
 		lx->pins = TS_PINS_BOARD;
-		return board_open(lx, p + 6, msg, n);
+		return ts_board_pins_open(lx, p + 6, msg, n);
 	}
 	snprintf(msg, n, "unknown --pins '%s' (gpiod:CHIP:BOOT0:NRST, dtr-rts[:inverted], "
 		 "board:SOCKET, manual)", p);
@@ -134,6 +84,8 @@ int ts_pins_open(struct ts_linux *lx, char *msg, size_t n)
 
 void ts_pins_close(struct ts_linux *lx)
 {
+	if (lx->fd >= 0)
+		ioctl(lx->fd, TIOCNXCL);
 	if (lx->sock >= 0)
 		close(lx->sock);
 	lx->sock = -1;
@@ -161,7 +113,7 @@ static int modem_set(struct ts_linux *lx, int bit, bool pin_high)
 static int ask(struct ts_linux *lx, const char *what)
 {
 	char line[64];
-	fprintf(stderr, "twinslot %s: %s, then press Enter: ", lx->cfg.cmd ? lx->cfg.cmd : "",
+	fprintf(stderr, "%s: %s, then press Enter: ", lx->cfg.prompt ? lx->cfg.prompt : "twinslot",
 		what);
 	fflush(stderr);
 	FILE *tty = fopen("/dev/tty", "r");
@@ -177,7 +129,7 @@ int ts_pins_set_boot0(void *ctx, bool high)
 	struct ts_linux *lx = ctx;
 	switch (lx->pins) {
 	case TS_PINS_BOARD:
-		return board_cmd(lx, high ? "boot0 1" : "boot0 0");
+		return ts_board_pins_cmd(lx, high ? "boot0 1" : "boot0 0");
 	case TS_PINS_DTR_RTS:
 		return modem_set(lx, TIOCM_RTS, high);
 	case TS_PINS_GPIOD:
@@ -199,7 +151,7 @@ int ts_pins_set_nrst(void *ctx, bool high)
 	lx->nrst_low = !high;
 	switch (lx->pins) {
 	case TS_PINS_BOARD:
-		return board_cmd(lx, high ? "nrst 1" : "nrst 0");
+		return ts_board_pins_cmd(lx, high ? "nrst 1" : "nrst 0");
 	case TS_PINS_DTR_RTS:
 		return modem_set(lx, TIOCM_DTR, high);
 	case TS_PINS_GPIOD:

@@ -1,16 +1,18 @@
-/* Serial line over termios (see ts_linux.h). */
+/* Serial line over termios, held exclusively (see ts_linux.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "ts_linux.h"
+#include "linux_port.h"
 #include "twinslot/err.h"
 
 static const struct {
@@ -26,24 +28,55 @@ static const struct {
 	{ 4000000, B4000000 },
 };
 
+bool ts_linux_baud_supported(uint32_t baud)
+{
+	for (size_t i = 0; i < sizeof(SPEEDS) / sizeof(SPEEDS[0]); i++)
+		if (SPEEDS[i].baud == baud)
+			return true;
+	return false;
+}
+
+/* One user of a port at a time: an advisory lock that every twinslot
+ * process takes (and that the kernel drops when the process dies), and
+ * TIOCEXCL, which makes other programs' opens fail with EBUSY (root is
+ * exempt from TIOCEXCL, not from the lock). */
+static int hold_exclusively(struct ts_linux *lx, char *msg, size_t n)
+{
+	if (flock(lx->fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK) {
+			snprintf(msg, n, "%s: port busy: another program is using it (a "
+				 "twinslot command or agent, a terminal program?)",
+				 lx->cfg.serial_path);
+			return TS_ERR_BUSY;
+		}
+		snprintf(msg, n, "%s: cannot lock: %s", lx->cfg.serial_path, strerror(errno));
+		return TS_ERR_IO;
+	}
+	ioctl(lx->fd, TIOCEXCL); /* best effort: not every driver has it */
+	return TS_OK;
+}
+
 int ts_serial_open(struct ts_linux *lx, char *msg, size_t n)
 {
 	struct stat st;
 	lx->fd = open(lx->cfg.serial_path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (lx->fd < 0) {
-		snprintf(msg, n, "%s: cannot open: %s", lx->cfg.serial_path, strerror(errno));
-		return TS_ERR_IO;
+		if (errno == EBUSY)
+			snprintf(msg, n, "%s: port busy: another program holds it exclusively",
+				 lx->cfg.serial_path);
+		else
+			snprintf(msg, n, "%s: cannot open: %s", lx->cfg.serial_path,
+				 strerror(errno));
+		return errno == EBUSY ? TS_ERR_BUSY : TS_ERR_IO;
 	}
 	if (!isatty(lx->fd)) {
 		snprintf(msg, n, "%s: not a serial port (tty)", lx->cfg.serial_path);
-		close(lx->fd);
-		lx->fd = -1;
 		return TS_ERR_IO;
 	}
 	/* UNIX98 pty slaves have majors 136..143. */
 	if (fstat(lx->fd, &st) == 0 && S_ISCHR(st.st_mode))
 		lx->is_pty = major(st.st_rdev) >= 136 && major(st.st_rdev) <= 143;
-	return TS_OK;
+	return hold_exclusively(lx, msg, n);
 }
 
 int ts_serial_configure(void *ctx, uint32_t baud, bool even_parity)
@@ -55,7 +88,7 @@ int ts_serial_configure(void *ctx, uint32_t baud, bool even_parity)
 		if (SPEEDS[i].baud == baud)
 			code = SPEEDS[i].code;
 	if (!code) {
-		ts_linux_log(lx, TS_LOG_ERROR, "unsupported baud rate (use a standard rate, "
+		ts_linux_say(lx, TS_LOG_ERROR, "unsupported baud rate (use a standard rate, "
 			     "e.g. 57600, 115200, 230400)");
 		return TS_ERR_UNSUPPORTED;
 	}
@@ -80,12 +113,12 @@ int ts_serial_configure(void *ctx, uint32_t baud, bool even_parity)
 		return TS_ERR_IO;
 	if (even_parity && !(chk.c_cflag & PARENB)) {
 		if (!lx->is_pty) {
-			ts_linux_log(lx, TS_LOG_ERROR, "the serial port did not accept 8E1 "
+			ts_linux_say(lx, TS_LOG_ERROR, "the serial port did not accept 8E1 "
 				     "(even parity): the ROM bootloader needs it");
 			return TS_ERR_UNSUPPORTED;
 		}
 		if (!lx->warned_parity)
-			ts_linux_log(lx, TS_LOG_WARN, "serial port is a pseudo-terminal: parity "
+			ts_linux_say(lx, TS_LOG_WARN, "serial port is a pseudo-terminal: parity "
 				     "cannot be set on it, carrying on at 8N1 (fine for the "
 				     "virtual board)");
 		lx->warned_parity = true;

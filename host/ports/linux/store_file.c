@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ts_linux.h"
+#include "linux_port.h"
 #include "twinslot/err.h"
 
 #define LINE_MAX_LEN 2200

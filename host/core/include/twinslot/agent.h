@@ -61,6 +61,9 @@ enum ts_agent_verdict {
 	TS_AGENT_ROLLED_BACK,  /* installed, failed its trial, the board went back */
 	TS_AGENT_NO_VERDICT,   /* installed, no verdict after max_resets pulses */
 	TS_AGENT_FAILED,       /* could not complete (S3, board); see msg */
+	TS_AGENT_STOPPED,      /* the engine's stop flag was raised: stopped at a safe
+	                          point, the board back in its application; not a
+	                          failure of the release (tried again next time) */
 };
 
 struct ts_agent;

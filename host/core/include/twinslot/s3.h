@@ -1,5 +1,5 @@
 /*
- * A small S3 client over the port's http op: HEAD (change detection by
+ * A small S3 client over the port's http concern: HEAD (change detection by
  * ETag, If-None-Match), GET streamed to a sink with resume after a dropped
  * connection (Range + If-Match, restart when the ETag changed), PUT.
  * Public objects (no credentials), private buckets (SigV4 headers) and
@@ -33,12 +33,9 @@ struct ts_s3_config {
 	const char *bucket;
 	const char *region;          /* "us-east-1" when NULL */
 	bool virtual_hosted;         /* bucket.host/key instead of host/bucket/key */
-	/* access_key NULL or "": anonymous requests (public objects). */
+	/* access_key NULL or "": anonymous requests (public objects). Signed
+	 * requests need the port's wall clock. */
 	struct ts_sigv4_creds creds;
-	/* Seconds since 1970 (UTC), for signing; required with credentials.
-	 * (The port has only a monotonic clock.) */
-	uint64_t (*unix_time)(void *arg);
-	void *time_arg;
 	uint32_t timeout_ms;         /* per connect / read; 0: 15000 */
 	uint32_t max_attempts;       /* GET attempts without progress; 0: 5 */
 };
@@ -47,6 +44,7 @@ struct ts_s3 {
 	const struct ts_port *port;
 	struct ts_s3_config cfg;
 	char error[TS_S3_ERROR_MAX];   /* last failure, for people */
+	char why[160];                 /* the port's cause of the last failed request */
 	int status;                    /* last HTTP status (0: none) */
 	uint32_t requests;             /* HTTP requests sent since init */
 	uint32_t resumes;              /* Range resumes done by downloads */
@@ -78,6 +76,12 @@ struct ts_s3_sink {
 	void *arg;
 };
 
+/* Check cfg alone (endpoint syntax, bucket name, credentials complete),
+ * before anything is opened: TS_OK or TS_ERR_INVAL with one line in err. */
+int ts_s3_check_config(const struct ts_s3_config *cfg, char *err, size_t n);
+
+/* ts_s3_check_config, then the port's concerns (http; the wall clock for
+ * signed requests). s3->error says what is wrong. */
 int ts_s3_init(struct ts_s3 *s3, const struct ts_port *port, const struct ts_s3_config *cfg);
 
 /*

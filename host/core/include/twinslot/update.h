@@ -25,11 +25,14 @@
  * Contract: no allocation; memory is this struct (a few KB) whatever the
  * image size. Every failure returns a negative ts_err and leaves a sentence in
  * u->msg; u->phase says how far it got, so callers know whether flash was
- * touched (phase < TS_PHASE_ERASE: it was not).
+ * touched (phase < TS_PHASE_ERASE: it was not), and u->committed whether a
+ * record was appended. A stop request (u->stop) ends any step at a safe
+ * point with TS_ERR_CANCELED: nothing half-committed.
  */
 #ifndef TWINSLOT_UPDATE_H
 #define TWINSLOT_UPDATE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -111,6 +114,11 @@ struct ts_update {
 	struct ts_board board;
 	enum ts_phase phase;
 	bool in_rom;
+	/* Set by the caller (e.g. from a signal handler): the engine stops at its
+	 * next safe point (between sectors and blocks, before the header, before
+	 * the record, while waiting) with TS_ERR_CANCELED. NULL: never. */
+	const volatile sig_atomic_t *stop;
+	bool committed;                     /* a journal record was appended */
 	/* the image being installed */
 	struct ts_image_header img;
 	uint8_t img_hdr[TS_IMAGE_HDR_SIZE];
