@@ -492,54 +492,125 @@ int ts_s3_head(struct ts_s3 *s3, const char *key, const char *if_none_match,
 	return TS_OK;
 }
 
+/* Where a download stands between attempts. */
+struct download {
+	struct ts_s3 *s3;
+	const char *key, *url;       /* url when key is NULL */
+	const struct ts_s3_sink *sink;
+	uint64_t from, end;          /* the bytes wanted (end UINT64_MAX: to the end) */
+	char what[200];              /* the object, for messages */
+	char want[TS_S3_ETAG_MAX];   /* the ETag insisted on ("": any, at first) */
+	uint64_t offset;             /* next byte to ask for */
+	uint64_t size;               /* the object's size, when size_known */
+	bool size_known;
+};
+
+#define GET_CHANGED 1 /* the object changed: restart from d->from */
+#define GET_CUT 2     /* dropped or ended short: resume from d->offset */
+
+/*
+ * One ranged GET from d->offset: Range and If-Match, send, check status,
+ * ETag and Content-Range, bytes to the sink. Returns TS_OK when the bytes
+ * wanted are all there, GET_CHANGED, GET_CUT (*net: the port's result), or
+ * an error. x holds the answer for the caller.
+ */
+static int get_once(struct download *d, struct xfer *x, int *net)
+{
+	struct ts_s3 *s3 = d->s3;
+	const char *what = d->what;
+	uint64_t from = d->from, end = d->end, offset = d->offset;
+	char range[48];
+	struct ts_http_header h[MAX_HDRS];
+	size_t nh = 0;
+	if (end != UINT64_MAX) {
+		snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)offset,
+			 (unsigned long long)(end - 1));
+		h[nh++] = (struct ts_http_header){ "Range", range };
+	} else if (offset > 0) {
+		snprintf(range, sizeof range, "bytes=%llu-", (unsigned long long)offset);
+		h[nh++] = (struct ts_http_header){ "Range", range };
+	}
+	if (d->want[0])
+		h[nh++] = (struct ts_http_header){ "If-Match", d->want };
+	memset(x, 0, sizeof *x);
+	x->s3 = s3;
+	x->sink = d->sink;
+	x->want_etag = d->want;
+	x->offset = offset;
+	x->end = end;
+	int rc = send(s3, "GET", d->key, d->url, h, nh, NULL, x);
+	if (rc == ABORT_DONE)
+		rc = TS_OK;
+	if (x->sink_err)
+		return x->sink_err;
+	bool changed = x->etag_mismatch || x->status == 412;
+	if (!changed && rc >= 0 && x->status != 200 && x->status != 206)
+		return http_error(s3, "GET", what, x);
+	if (!changed && x->status == 206 && x->delivered == 0 && x->has_range &&
+	    x->range_start != offset) {
+		snprintf(s3->error, sizeof s3->error,
+			 "GET %s: asked for bytes from %llu, got from %llu", what,
+			 (unsigned long long)offset, (unsigned long long)x->range_start);
+		return TS_ERR_PROTO;
+	}
+	if (changed)
+		return GET_CHANGED;
+	/* 200 or 206, complete or cut. */
+	if (!d->want[0] && x->seen.etag[0])
+		copy(d->want, sizeof d->want, x->seen.etag);
+	if (x->status == 206 && x->has_range) {
+		d->size = x->range_total;
+		d->size_known = true;
+	} else if (x->status == 200 && x->has_length) {
+		d->size = x->length;
+		d->size_known = true;
+	}
+	d->offset = offset = x->offset;
+	uint64_t size = d->size;
+	if (rc >= 0 && d->size_known && end != UINT64_MAX && end > size) {
+		snprintf(s3->error, sizeof s3->error,
+			 "GET %s: bytes %llu-%llu asked for, the object has %llu", what,
+			 (unsigned long long)from, (unsigned long long)(end - 1),
+			 (unsigned long long)size);
+		return TS_ERR_SIZE;
+	}
+	if (rc >= 0 && d->size_known && offset == (end != UINT64_MAX ? end : size))
+		return TS_OK;
+	if (rc >= 0 && d->size_known && offset > size) {
+		snprintf(s3->error, sizeof s3->error, "GET %s: more bytes than announced",
+			 what);
+		return TS_ERR_PROTO;
+	}
+	*net = rc;
+	return GET_CUT;
+}
+
+/*
+ * GET [from, end) of key (or url) into sink, attempt after attempt: resume
+ * with Range where an attempt stopped, give up after max_attempts in a row
+ * without progress, restart from the beginning when the ETag changes.
+ */
 static int download(struct ts_s3 *s3, const char *key, const char *url, uint64_t from,
 		    uint64_t end, struct ts_s3_object *obj, const struct ts_s3_sink *sink)
 {
-	char what[200];
-	describe(s3, key, url, what, sizeof what);
+	struct download d = { .s3 = s3, .key = key, .url = url, .sink = sink,
+			      .from = from, .end = end, .offset = from };
+	const char *what = d.what;
+	describe(s3, key, url, d.what, sizeof d.what);
 	s3->error[0] = '\0';
-	char want[TS_S3_ETAG_MAX];
-	copy(want, sizeof want, obj->etag);
-	uint64_t offset = from, size = 0;
-	bool size_known = false;
+	copy(d.want, sizeof d.want, obj->etag);
 	uint32_t fails = 0, restarts = 0;
-	char range[48];
 	for (int round = 0; round < MAX_ROUNDS; round++) {
-		struct ts_http_header h[MAX_HDRS];
-		size_t nh = 0;
-		if (end != UINT64_MAX) {
-			snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)offset,
-				 (unsigned long long)(end - 1));
-			h[nh++] = (struct ts_http_header){ "Range", range };
-		} else if (offset > 0) {
-			snprintf(range, sizeof range, "bytes=%llu-", (unsigned long long)offset);
-			h[nh++] = (struct ts_http_header){ "Range", range };
-		}
-		if (want[0])
-			h[nh++] = (struct ts_http_header){ "If-Match", want };
 		struct xfer x;
-		memset(&x, 0, sizeof x);
-		x.s3 = s3;
-		x.sink = sink;
-		x.want_etag = want;
-		x.offset = offset;
-		x.end = end;
-		int rc = send(s3, "GET", key, url, h, nh, NULL, &x);
-		if (rc == ABORT_DONE)
-			rc = TS_OK;
-		if (x.sink_err)
-			return x.sink_err;
-		bool changed = x.etag_mismatch || x.status == 412;
-		if (!changed && rc >= 0 && x.status != 200 && x.status != 206)
-			return http_error(s3, "GET", what, &x);
-		if (!changed && x.status == 206 && x.delivered == 0 && x.has_range &&
-		    x.range_start != offset) {
-			snprintf(s3->error, sizeof s3->error,
-				 "GET %s: asked for bytes from %llu, got from %llu", what,
-				 (unsigned long long)offset, (unsigned long long)x.range_start);
-			return TS_ERR_PROTO;
+		int rc = TS_OK;
+		int got = get_once(&d, &x, &rc);
+		if (got == TS_OK) {
+			copy(obj->etag, sizeof obj->etag, d.want);
+			obj->size = d.size;
+			obj->not_modified = false;
+			return TS_OK;
 		}
-		if (changed) {
+		if (got == GET_CHANGED) {
 			if (++restarts > MAX_RESTARTS) {
 				snprintf(s3->error, sizeof s3->error,
 					 "GET %s: the object keeps changing (%u restarts)", what,
@@ -552,48 +623,21 @@ static int download(struct ts_s3 *s3, const char *key, const char *url, uint64_t
 			if (!sink->restart) {
 				snprintf(s3->error, sizeof s3->error,
 					 "GET %s: the object changed (ETag %s, wanted %s)", what,
-					 now.etag[0] ? now.etag : "?", want);
+					 now.etag[0] ? now.etag : "?", d.want);
 				return TS_ERR_STATE;
 			}
 			int r2 = sink->restart(sink->arg, &now);
 			if (r2 < 0)
 				return r2;
 			s3->restarts++;
-			copy(want, sizeof want, now.etag);
-			offset = from;
-			size_known = false;
+			copy(d.want, sizeof d.want, now.etag);
+			d.offset = from;
+			d.size_known = false;
 			fails = 0;
 			continue;
 		}
-		/* 200 or 206, complete or cut. */
-		if (!want[0] && x.seen.etag[0])
-			copy(want, sizeof want, x.seen.etag);
-		if (x.status == 206 && x.has_range) {
-			size = x.range_total;
-			size_known = true;
-		} else if (x.status == 200 && x.has_length) {
-			size = x.length;
-			size_known = true;
-		}
-		offset = x.offset;
-		if (rc >= 0 && size_known && end != UINT64_MAX && end > size) {
-			snprintf(s3->error, sizeof s3->error,
-				 "GET %s: bytes %llu-%llu asked for, the object has %llu", what,
-				 (unsigned long long)from, (unsigned long long)(end - 1),
-				 (unsigned long long)size);
-			return TS_ERR_SIZE;
-		}
-		if (rc >= 0 && size_known && offset == (end != UINT64_MAX ? end : size)) {
-			copy(obj->etag, sizeof obj->etag, want);
-			obj->size = size;
-			obj->not_modified = false;
-			return TS_OK;
-		}
-		if (rc >= 0 && size_known && offset > size) {
-			snprintf(s3->error, sizeof s3->error, "GET %s: more bytes than announced",
-				 what);
-			return TS_ERR_PROTO;
-		}
+		if (got != GET_CUT)
+			return got;
 		/* Dropped (or ended short): resume where it stopped. */
 		if (x.delivered > 0)
 			fails = 0;
@@ -602,7 +646,7 @@ static int download(struct ts_s3 *s3, const char *key, const char *url, uint64_t
 		if (fails >= s3->cfg.max_attempts) {
 			snprintf(s3->error, sizeof s3->error,
 				 "GET %s: connection failed %u times in a row at byte %llu (%s)",
-				 what, fails, (unsigned long long)offset,
+				 what, fails, (unsigned long long)d.offset,
 				 rc < 0 ? ts_strerror(rc) : "ended early");
 			return rc < 0 ? rc : TS_ERR_IO;
 		}

@@ -257,34 +257,61 @@ static int append(char *buf, size_t cap, size_t *len, const char *s)
 	return TS_OK;
 }
 
-int ts_sigv4_sign(const struct ts_sigv4_request *req, const struct ts_sigv4_params *p,
-		  struct ts_sigv4_result *out)
+/* Decimal digits of v, NUL-terminated. */
+static void u32_dec(uint32_t v, char out[12])
 {
-	if (!req || !p || !out || !req->method || !req->host || !req->path ||
-	    req->path[0] != '/' || !p->creds.access_key || !p->creds.secret_key ||
-	    !p->region || !p->service || !date_ok(p->amz_date))
-		return TS_ERR_INVAL;
-	if (p->query_signing && (p->expires_s < 1 || p->expires_s > 604800 || !out->query))
-		return TS_ERR_INVAL;
-	const char *token = (p->creds.session_token && p->creds.session_token[0])
-				    ? p->creds.session_token : NULL;
-	const char *payload = req->payload_hash ? req->payload_hash : TS_SIGV4_EMPTY_SHA256;
+	char tmp[12];
+	size_t k = 0;
+	do {
+		tmp[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < k; i++)
+		out[i] = tmp[k - 1 - i];
+	out[k] = '\0';
+}
 
-	char date8[9];
-	memcpy(date8, p->amz_date, 8);
-	date8[8] = '\0';
-
-	char scope[160];
-	size_t sl = 0;
-	if (append(scope, sizeof scope, &sl, date8) || append(scope, sizeof scope, &sl, "/") ||
-	    append(scope, sizeof scope, &sl, p->region) || append(scope, sizeof scope, &sl, "/") ||
-	    append(scope, sizeof scope, &sl, p->service) ||
-	    append(scope, sizeof scope, &sl, "/aws4_request"))
-		return TS_ERR_BUFSIZE;
-
-	/* Headers to sign, sorted by lower-case name (stable: a repeated name
-	 * keeps its values' order). */
+/* What the steps of one signature share, in the order they are made. */
+struct signing {
+	const struct ts_sigv4_request *req;
+	const struct ts_sigv4_params *p;
+	const char *token;   /* the session token, NULL when there is none */
+	const char *payload; /* the hashed payload */
+	char date8[9];       /* YYYYMMDD */
+	char scope[160];     /* date8/region/service/aws4_request */
 	struct hdr h[TS_SIGV4_MAX_HEADERS + 4];
+	size_t nh;
+	char signed_headers[512];
+	char credential[TS_SIGV4_AUTH_MAX / 2]; /* access_key/scope */
+	char expires[12];
+	struct ts_sigv4_param q[TS_SIGV4_MAX_QUERY + 6];
+	size_t nq;
+	char request_hash[65]; /* hex SHA-256 of the canonical request */
+};
+
+/* The credential scope, date8/region/service/aws4_request, and date8. */
+static int credential_scope(struct signing *s)
+{
+	const struct ts_sigv4_params *p = s->p;
+	memcpy(s->date8, p->amz_date, 8);
+	s->date8[8] = '\0';
+	size_t sl = 0;
+	if (append(s->scope, sizeof s->scope, &sl, s->date8) ||
+	    append(s->scope, sizeof s->scope, &sl, "/") ||
+	    append(s->scope, sizeof s->scope, &sl, p->region) ||
+	    append(s->scope, sizeof s->scope, &sl, "/") ||
+	    append(s->scope, sizeof s->scope, &sl, p->service) ||
+	    append(s->scope, sizeof s->scope, &sl, "/aws4_request"))
+		return TS_ERR_BUFSIZE;
+	return TS_OK;
+}
+
+/* The headers to sign, sorted by lower-case name, and SignedHeaders. */
+static int canonical_headers(struct signing *s)
+{
+	const struct ts_sigv4_request *req = s->req;
+	const struct ts_sigv4_params *p = s->p;
+	struct hdr *h = s->h;
 	size_t nh = 0;
 	if (req->nheaders > TS_SIGV4_MAX_HEADERS)
 		return TS_ERR_BUFSIZE;
@@ -297,53 +324,49 @@ int ts_sigv4_sign(const struct ts_sigv4_request *req, const struct ts_sigv4_para
 	if (!p->query_signing) {
 		h[nh++] = (struct hdr){ "x-amz-date", p->amz_date };
 		if (p->content_sha256_header)
-			h[nh++] = (struct hdr){ "x-amz-content-sha256", payload };
-		if (token && !p->omit_session_token)
-			h[nh++] = (struct hdr){ "x-amz-security-token", token };
+			h[nh++] = (struct hdr){ "x-amz-content-sha256", s->payload };
+		if (s->token && !p->omit_session_token)
+			h[nh++] = (struct hdr){ "x-amz-security-token", s->token };
 	}
+	/* Stable: a repeated name keeps its values' order. */
 	for (size_t i = 1; i < nh; i++)
 		for (size_t j = i; j > 0 && lower_cmp(h[j - 1].name, h[j].name) > 0; j--) {
 			struct hdr t = h[j];
 			h[j] = h[j - 1];
 			h[j - 1] = t;
 		}
+	s->nh = nh;
 
-	char signed_headers[512];
+	char *sh = s->signed_headers;
 	size_t shl = 0;
-	signed_headers[0] = '\0';
+	sh[0] = '\0';
 	for (size_t i = 0; i < nh; i++) {
 		if (i > 0 && lower_cmp(h[i - 1].name, h[i].name) == 0)
 			continue;
-		if (shl + strlen(h[i].name) + 2 >= sizeof signed_headers)
+		if (shl + strlen(h[i].name) + 2 >= sizeof s->signed_headers)
 			return TS_ERR_BUFSIZE;
 		if (i > 0)
-			signed_headers[shl++] = ';';
+			sh[shl++] = ';';
 		for (const char *c = h[i].name; *c; c++)
-			signed_headers[shl++] = lower(*c);
-		signed_headers[shl] = '\0';
+			sh[shl++] = lower(*c);
+		sh[shl] = '\0';
 	}
+	return TS_OK;
+}
 
-	/* Query parameters, sorted by encoded name, then encoded value. */
-	char credential[TS_SIGV4_AUTH_MAX / 2];
+/* The query parameters (a presigned URL's X-Amz-* too), sorted by encoded
+ * name, then encoded value. */
+static int canonical_query(struct signing *s)
+{
+	const struct ts_sigv4_request *req = s->req;
+	const struct ts_sigv4_params *p = s->p;
 	size_t cl = 0;
-	if (append(credential, sizeof credential, &cl, p->creds.access_key) ||
-	    append(credential, sizeof credential, &cl, "/") ||
-	    append(credential, sizeof credential, &cl, scope))
+	if (append(s->credential, sizeof s->credential, &cl, p->creds.access_key) ||
+	    append(s->credential, sizeof s->credential, &cl, "/") ||
+	    append(s->credential, sizeof s->credential, &cl, s->scope))
 		return TS_ERR_BUFSIZE;
-	char expires[12];
-	{
-		uint32_t v = p->expires_s;
-		char tmp[12];
-		size_t k = 0;
-		do {
-			tmp[k++] = (char)('0' + v % 10);
-			v /= 10;
-		} while (v);
-		for (size_t i = 0; i < k; i++)
-			expires[i] = tmp[k - 1 - i];
-		expires[k] = '\0';
-	}
-	struct ts_sigv4_param q[TS_SIGV4_MAX_QUERY + 6];
+	u32_dec(p->expires_s, s->expires);
+	struct ts_sigv4_param *q = s->q;
 	size_t nq = 0;
 	if (req->nquery > TS_SIGV4_MAX_QUERY)
 		return TS_ERR_BUFSIZE;
@@ -354,12 +377,12 @@ int ts_sigv4_sign(const struct ts_sigv4_request *req, const struct ts_sigv4_para
 	}
 	if (p->query_signing) {
 		q[nq++] = (struct ts_sigv4_param){ "X-Amz-Algorithm", "AWS4-HMAC-SHA256" };
-		q[nq++] = (struct ts_sigv4_param){ "X-Amz-Credential", credential };
+		q[nq++] = (struct ts_sigv4_param){ "X-Amz-Credential", s->credential };
 		q[nq++] = (struct ts_sigv4_param){ "X-Amz-Date", p->amz_date };
-		q[nq++] = (struct ts_sigv4_param){ "X-Amz-Expires", expires };
-		q[nq++] = (struct ts_sigv4_param){ "X-Amz-SignedHeaders", signed_headers };
-		if (token && !p->omit_session_token)
-			q[nq++] = (struct ts_sigv4_param){ "X-Amz-Security-Token", token };
+		q[nq++] = (struct ts_sigv4_param){ "X-Amz-Expires", s->expires };
+		q[nq++] = (struct ts_sigv4_param){ "X-Amz-SignedHeaders", s->signed_headers };
+		if (s->token && !p->omit_session_token)
+			q[nq++] = (struct ts_sigv4_param){ "X-Amz-Security-Token", s->token };
 	}
 	for (size_t i = 1; i < nq; i++)
 		for (size_t j = i; j > 0; j--) {
@@ -372,8 +395,16 @@ int ts_sigv4_sign(const struct ts_sigv4_request *req, const struct ts_sigv4_para
 			q[j] = q[j - 1];
 			q[j - 1] = t;
 		}
+	s->nq = nq;
+	return TS_OK;
+}
 
-	/* The canonical request. */
+/* Step 1: the canonical request, streamed into SHA-256 (and the caller's
+ * copy); its hex hash into s->request_hash. */
+static int canonical_request(struct signing *s, struct ts_sigv4_result *out)
+{
+	const struct ts_sigv4_request *req = s->req;
+	const struct ts_sigv4_params *p = s->p;
 	const char *path = req->path;
 	char npath[TS_SIGV4_MAX_PATH];
 	if (p->normalize_path) {
@@ -388,57 +419,66 @@ int ts_sigv4_sign(const struct ts_sigv4_request *req, const struct ts_sigv4_para
 	put(&cr, "\n", 1);
 	put_enc(&cr, path, true, p->double_encode);
 	put(&cr, "\n", 1);
-	for (size_t i = 0; i < nq; i++) {
+	for (size_t i = 0; i < s->nq; i++) {
 		if (i > 0)
 			put(&cr, "&", 1);
-		put_enc(&cr, q[i].name, false, false);
+		put_enc(&cr, s->q[i].name, false, false);
 		put(&cr, "=", 1);
-		put_enc(&cr, q[i].value, false, false);
+		put_enc(&cr, s->q[i].value, false, false);
 	}
 	put(&cr, "\n", 1);
-	for (size_t i = 0; i < nh; i++) {
-		bool same = i > 0 && lower_cmp(h[i - 1].name, h[i].name) == 0;
+	for (size_t i = 0; i < s->nh; i++) {
+		bool same = i > 0 && lower_cmp(s->h[i - 1].name, s->h[i].name) == 0;
 		if (same) {
 			put(&cr, ",", 1);
 		} else {
 			if (i > 0)
 				put(&cr, "\n", 1);
-			put_lower(&cr, h[i].name);
+			put_lower(&cr, s->h[i].name);
 			put(&cr, ":", 1);
 		}
-		put_value(&cr, h[i].value);
+		put_value(&cr, s->h[i].value);
 	}
 	put(&cr, "\n\n", 2);
-	puts_(&cr, signed_headers);
+	puts_(&cr, s->signed_headers);
 	put(&cr, "\n", 1);
-	puts_(&cr, payload);
+	puts_(&cr, s->payload);
 	if (cr.overflow)
 		return TS_ERR_BUFSIZE;
 	uint8_t digest[TS_SHA256_LEN];
 	ts_sha256_final(&cr.sha, digest);
-	char digest_hex[65];
-	ts_sigv4_hex(digest, sizeof digest, digest_hex);
+	ts_sigv4_hex(digest, sizeof digest, s->request_hash);
+	return TS_OK;
+}
 
-	/* The string to sign, and the signature over it. */
+/* Step 3: the signing key, HMAC chained over date, region, service and
+ * "aws4_request" from "AWS4" + the secret key. */
+static int signing_key(const struct signing *s, uint8_t key[TS_SHA256_LEN])
+{
+	const struct ts_sigv4_params *p = s->p;
+	char k0[4 + 128 + 1] = "AWS4";
+	size_t kl = 4;
+	if (append(k0, sizeof k0, &kl, p->creds.secret_key))
+		return TS_ERR_BUFSIZE;
+	ts_hmac_sha256(k0, kl, s->date8, 8, key);
+	memset(k0, 0, sizeof k0);
+	ts_hmac_sha256(key, TS_SHA256_LEN, p->region, strlen(p->region), key);
+	ts_hmac_sha256(key, TS_SHA256_LEN, p->service, strlen(p->service), key);
+	ts_hmac_sha256(key, TS_SHA256_LEN, "aws4_request", 12, key);
+	return TS_OK;
+}
+
+/* Steps 2 and 4: the string to sign, streamed into the caller's copy and
+ * into HMAC under the signing key; the hex result into out->signature. */
+static int signature(const struct signing *s, const uint8_t key[TS_SHA256_LEN],
+		     struct ts_sigv4_result *out)
+{
 	struct ts_hmac_sha256 mac;
-	uint8_t key[TS_SHA256_LEN];
-	{
-		char k0[4 + 128 + 1] = "AWS4";
-		size_t kl = 4;
-		if (append(k0, sizeof k0, &kl, p->creds.secret_key))
-			return TS_ERR_BUFSIZE;
-		ts_hmac_sha256(k0, kl, date8, 8, key);
-		memset(k0, 0, sizeof k0);
-	}
-	ts_hmac_sha256(key, sizeof key, p->region, strlen(p->region), key);
-	ts_hmac_sha256(key, sizeof key, p->service, strlen(p->service), key);
-	ts_hmac_sha256(key, sizeof key, "aws4_request", 12, key);
-
 	struct sink sts;
 	sink_init(&sts, out->string_to_sign, out->string_to_sign_cap);
-	ts_hmac_sha256_init(&mac, key, sizeof key);
-	const char *parts[] = { "AWS4-HMAC-SHA256\n", p->amz_date, "\n", scope, "\n",
-				digest_hex };
+	ts_hmac_sha256_init(&mac, key, TS_SHA256_LEN);
+	const char *parts[] = { "AWS4-HMAC-SHA256\n", s->p->amz_date, "\n", s->scope, "\n",
+				s->request_hash };
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
 		puts_(&sts, parts[i]);
 		ts_hmac_sha256_update(&mac, parts[i], strlen(parts[i]));
@@ -447,39 +487,41 @@ int ts_sigv4_sign(const struct ts_sigv4_request *req, const struct ts_sigv4_para
 		return TS_ERR_BUFSIZE;
 	uint8_t sig[TS_SHA256_LEN];
 	ts_hmac_sha256_final(&mac, sig);
-	memset(key, 0, sizeof key);
 	memset(&mac, 0, sizeof mac);
 	ts_sigv4_hex(sig, sizeof sig, out->signature);
+	return TS_OK;
+}
 
-	if (!p->query_signing) {
-		size_t al = 0;
-		out->authorization[0] = '\0';
-		if (append(out->authorization, sizeof out->authorization, &al,
-			   "AWS4-HMAC-SHA256 Credential=") ||
-		    append(out->authorization, sizeof out->authorization, &al, credential) ||
-		    append(out->authorization, sizeof out->authorization, &al,
-			   ", SignedHeaders=") ||
-		    append(out->authorization, sizeof out->authorization, &al, signed_headers) ||
-		    append(out->authorization, sizeof out->authorization, &al, ", Signature=") ||
-		    append(out->authorization, sizeof out->authorization, &al, out->signature))
-			return TS_ERR_BUFSIZE;
-		return TS_OK;
-	}
+/* Header signing: the Authorization header's value. */
+static int authorization_header(const struct signing *s, struct ts_sigv4_result *out)
+{
+	char *a = out->authorization;
+	size_t cap = sizeof out->authorization, al = 0;
+	a[0] = '\0';
+	if (append(a, cap, &al, "AWS4-HMAC-SHA256 Credential=") ||
+	    append(a, cap, &al, s->credential) || append(a, cap, &al, ", SignedHeaders=") ||
+	    append(a, cap, &al, s->signed_headers) || append(a, cap, &al, ", Signature=") ||
+	    append(a, cap, &al, out->signature))
+		return TS_ERR_BUFSIZE;
+	return TS_OK;
+}
 
-	/* The presigned query: the canonical query, then the token if it was
-	 * left out of the signature, then the signature. */
+/* Query signing: the presigned query, the canonical query, then the token if
+ * it was left out of the signature, then the signature. */
+static int presigned_query(const struct signing *s, struct ts_sigv4_result *out)
+{
 	size_t ql = 0;
 	out->query[0] = '\0';
-	for (size_t i = 0; i < nq + 2; i++) {
+	for (size_t i = 0; i < s->nq + 2; i++) {
 		const char *name, *value;
-		if (i < nq) {
-			name = q[i].name;
-			value = q[i].value;
-		} else if (i == nq) {
-			if (!token || !p->omit_session_token)
+		if (i < s->nq) {
+			name = s->q[i].name;
+			value = s->q[i].value;
+		} else if (i == s->nq) {
+			if (!s->token || !s->p->omit_session_token)
 				continue;
 			name = "X-Amz-Security-Token";
-			value = token;
+			value = s->token;
 		} else {
 			name = "X-Amz-Signature";
 			value = out->signature;
@@ -498,6 +540,42 @@ int ts_sigv4_sign(const struct ts_sigv4_request *req, const struct ts_sigv4_para
 		ql += (size_t)k;
 	}
 	return TS_OK;
+}
+
+int ts_sigv4_sign(const struct ts_sigv4_request *req, const struct ts_sigv4_params *p,
+		  struct ts_sigv4_result *out)
+{
+	if (!req || !p || !out || !req->method || !req->host || !req->path ||
+	    req->path[0] != '/' || !p->creds.access_key || !p->creds.secret_key ||
+	    !p->region || !p->service || !date_ok(p->amz_date))
+		return TS_ERR_INVAL;
+	if (p->query_signing && (p->expires_s < 1 || p->expires_s > 604800 || !out->query))
+		return TS_ERR_INVAL;
+	struct signing s = {
+		.req = req,
+		.p = p,
+		.token = (p->creds.session_token && p->creds.session_token[0])
+				 ? p->creds.session_token : NULL,
+		.payload = req->payload_hash ? req->payload_hash : TS_SIGV4_EMPTY_SHA256,
+	};
+	int rc = credential_scope(&s);
+	if (!rc)
+		rc = canonical_headers(&s);
+	if (!rc)
+		rc = canonical_query(&s);
+	if (!rc)
+		rc = canonical_request(&s, out);
+	if (rc)
+		return rc;
+	uint8_t key[TS_SHA256_LEN];
+	rc = signing_key(&s, key);
+	if (rc)
+		return rc;
+	rc = signature(&s, key, out);
+	memset(key, 0, sizeof key);
+	if (rc)
+		return rc;
+	return p->query_signing ? presigned_query(&s, out) : authorization_header(&s, out);
 }
 
 /* ---- time ------------------------------------------------------------- */
