@@ -2,7 +2,7 @@
  * docs/bootloader.md has the table this code implements row by row. */
 #include <string.h>
 
-#include "decide.h"
+#include "twinslot/boot.h"
 
 struct ctx {
 	const struct ts_boot_input *in;
