@@ -124,20 +124,25 @@ static const struct bad BAD[] = {
 	  "manifest: rollout: expected an object" },
 };
 
+/* Each case is refused with its return code and its exact message. */
+static void expect_refusals(const struct bad *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct ts_manifest m;
+		char err[200];
+		int rc = ts_manifest_parse(cases[i].json, strlen(cases[i].json), &m, err, sizeof err);
+		if (rc != cases[i].rc || strcmp(err, cases[i].msg) != 0)
+			print_message("case %zu: %s\n  rc %d (want %d)\n  got:  %s\n  want: %s\n",
+				      i, cases[i].json, rc, cases[i].rc, err, cases[i].msg);
+		assert_int_equal(rc, cases[i].rc);
+		assert_string_equal(err, cases[i].msg);
+	}
+}
+
 static void invalid_manifests_are_refused_with_exact_messages(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
-		struct ts_manifest m;
-		char err[200];
-		int rc = ts_manifest_parse(BAD[i].json, strlen(BAD[i].json),
-					   &m, err, sizeof err);
-		if (rc != BAD[i].rc || strcmp(err, BAD[i].msg) != 0)
-			print_message("case %zu: %s\n  rc %d (want %d)\n  got:  %s\n  want: %s\n",
-				      i, BAD[i].json, rc, BAD[i].rc, err, BAD[i].msg);
-		assert_int_equal(rc, BAD[i].rc);
-		assert_string_equal(err, BAD[i].msg);
-	}
+	expect_refusals(BAD, sizeof BAD / sizeof BAD[0]);
 }
 
 static void big_input_is_refused(void **state)
