@@ -1,6 +1,6 @@
 /*
  * The twinslot bootloader (flash sector 0). At every reset: validate both
- * slots, scan the journal, decide (decide.c), append the decision's records,
+ * slots, scan the journal, decide (lib/src/boot_decide.c), append the decision's records,
  * print one console line, show an LED code, and hand over to the chosen
  * slot (under the watchdog for a trial) or stay halted. docs/bootloader.md
  * documents every console line and LED code this file produces.
@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "cpu.h"
-#include "decide.h"
 #include "iwdg.h"
 #include "journal_write.h"
 #include "leds.h"
 #include "stm32f407.h"
+#include "twinslot/boot.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
 #include "twinslot/journal.h"

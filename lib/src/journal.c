@@ -2,6 +2,7 @@
  * Rules and layout: docs/format.md; the power-loss argument: docs/journal.md. */
 #include <string.h>
 
+#include "twinslot/assert.h"
 #include "twinslot/bytes.h"
 #include "twinslot/crc32.h"
 #include "twinslot/err.h"
@@ -80,6 +81,7 @@ int ts_journal_note(struct ts_journal_state *st, uint32_t index,
 		return perr;
 	}
 	st->valid++;
+	TS_ASSERT(r.slot < TS_SLOT_COUNT); /* ts_record_parse refuses others */
 	if (r.seq > st->max_seq)
 		st->max_seq = r.seq;
 	if (ids && !ts_record_matches(&r, &ids[r.slot]))
@@ -135,6 +137,7 @@ int ts_journal_find_end(ts_journal_read_fn read, void *ctx, uint32_t nrec,
 		else
 			lo = mid + 1u;
 	}
+	TS_ASSERT(lo <= nrec);
 	*free_index = lo;
 	return TS_OK;
 }
@@ -178,8 +181,12 @@ int ts_journal_plan_append(const struct ts_journal_state *st, uint32_t nrec,
 	} else {
 		w->erase = true;
 		w->count = (uint8_t)ts_journal_plan_compaction(st, w->rec);
+		TS_ASSERT(w->count <= TS_SLOT_COUNT); /* one record per slot at most */
 	}
+	TS_ASSERT(w->count + n <= TS_JOURNAL_WRITE_MAX);
 	for (uint8_t i = 0; i < n; i++)
 		w->rec[w->count++] = recs[i];
+	/* every position written lies inside the sector */
+	TS_ASSERT(w->index + w->count <= nrec);
 	return TS_OK;
 }

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "decide.h"
+#include "twinslot/boot.h"
 #include "twinslot/err.h"
 #include "twinslot/version.h"
 

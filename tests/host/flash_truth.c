@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide.h"
+#include "twinslot/boot.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
 #include "twinslot/journal.h"

@@ -4,8 +4,8 @@
 
 #include "board_cli.h"
 #include "cli.h"
+#include "twinslot/boot.h"
 #include "twinslot/err.h"
-#include "decide.h"
 #include "twinslot/version.h"
 
 static const char USAGE[] =

@@ -452,8 +452,7 @@ enum ts_agent_verdict ts_agent_poll(struct ts_agent *a)
 	copy(a->new_etag, sizeof a->new_etag, mo.etag);
 	a->text[a->text_len] = '\0';
 	char perr[200];
-	err = ts_manifest_parse(a->text, a->text_len, a->arena, sizeof a->arena, &a->m, perr,
-				sizeof perr);
+	err = ts_manifest_parse(a->text, a->text_len, &a->m, perr, sizeof perr);
 	if (err) {
 		memset(&a->m, 0, sizeof a->m);
 		setmsg(a, "s3://%s/%s refused: %s", a->s3->cfg.bucket, key, perr);

@@ -1,6 +1,6 @@
 /*
- * The release manifest, parsed with cJSON over a caller-provided arena
- * (see manifest.h for why and how).
+ * The release manifest, parsed with the core's own JSON reader (json.h):
+ * no allocation, no global state (see manifest.h).
  */
 #include "twinslot/manifest.h"
 
@@ -8,37 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
+#include "json.h"
 #include "twinslot/err.h"
 #include "twinslot/layout.h"
 #include "twinslot/version.h"
 
-/* ---- the arena behind cJSON's hooks ----------------------------------- */
-
-static struct {
-	uint8_t *base;
-	size_t cap, used;
-	bool exhausted;
-} arena;
-
-static void *arena_alloc(size_t n)
-{
-	size_t a = (arena.used + 15u) & ~(size_t)15u;
-	if (a > arena.cap || n > arena.cap - a) {
-		arena.exhausted = true;
-		return NULL;
-	}
-	arena.used = a + n;
-	return arena.base + a;
-}
-
-static void arena_free(void *p)
-{
-	(void)p; /* everything goes at once when the parse is over */
-}
-
-/* ---- validation -------------------------------------------------------- */
+/* Field names are at most this long when printed in an error. */
+#define NAME_MAX_PRINT 64
 
 struct ctx {
 	char *err;
@@ -58,19 +34,27 @@ static int fail(struct ctx *c, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static bool only_fields(const cJSON *obj, const char *const *allowed, size_t n,
-			const char **bad)
+/* Is every member of obj one of allowed[0..n), none repeated? If not,
+ * *bad is the first offending name (decoded, cut at NAME_MAX_PRINT - 1). */
+static bool only_fields(const struct ts_json_value *obj, const char *const *allowed,
+			size_t n, char bad[NAME_MAX_PRINT])
 {
-	for (const cJSON *it = obj->child; it; it = it->next) {
-		bool ok = false;
-		for (size_t i = 0; i < n && !ok; i++)
-			ok = strcmp(it->string, allowed[i]) == 0;
+	struct ts_json_members it, prev;
+	struct ts_json_value name, value, pname, pvalue;
+	ts_json_members_begin(obj, &it);
+	while (ts_json_members_next(&it, &name, &value)) {
+		const char *known = NULL;
+		for (size_t i = 0; i < n && !known; i++)
+			if (ts_json_string_is(&name, allowed[i]))
+				known = allowed[i];
 		/* a repeated field is as bad as an unknown one */
-		for (const cJSON *o = obj->child; ok && o != it; o = o->next)
-			if (strcmp(o->string, it->string) == 0)
-				ok = false;
+		bool ok = known != NULL;
+		ts_json_members_begin(obj, &prev);
+		while (ok && ts_json_members_next(&prev, &pname, &pvalue) &&
+		       pname.text != name.text)
+			ok = !ts_json_string_is(&pname, known);
 		if (!ok) {
-			*bad = it->string;
+			ts_json_string(&name, bad, NAME_MAX_PRINT);
 			return false;
 		}
 	}
@@ -86,57 +70,56 @@ static int hexval(char ch)
 	return -1;
 }
 
-static bool whole_number(const cJSON *v, double max)
-{
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= max &&
-	       v->valuedouble == (double)(uint64_t)v->valuedouble;
-}
+/* A number as written, for messages (numbers are short ASCII). */
+#define NUM_FMT "%.*s"
+#define NUM_ARG(v) (int)((v).len < 24 ? (v).len : 24), (v).text
 
-static int image(struct ctx *c, const cJSON *images, const char *name,
+static int image(struct ctx *c, const struct ts_json_value *images, const char *name,
 		 struct ts_manifest_image *img)
 {
-	const cJSON *o = cJSON_GetObjectItemCaseSensitive(images, name);
-	if (!o)
+	struct ts_json_value o, key, size, sha;
+	if (!ts_json_get(images, name, &o))
 		return fail(c, TS_ERR_FORMAT, "images.%s: missing (an image per slot, a and b)",
 			    name);
-	if (!cJSON_IsObject(o))
+	if (o.type != TS_JSON_OBJECT)
 		return fail(c, TS_ERR_FORMAT, "images.%s: expected an object", name);
 	static const char *const F[] = { "key", "size", "sha256" };
-	const char *bad;
-	if (!only_fields(o, F, 3, &bad))
+	char bad[NAME_MAX_PRINT];
+	if (!only_fields(&o, F, 3, bad))
 		return fail(c, TS_ERR_FORMAT, "images.%s.%s: unknown or repeated field", name,
 			    bad);
-	const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "key");
-	const cJSON *size = cJSON_GetObjectItemCaseSensitive(o, "size");
-	const cJSON *sha = cJSON_GetObjectItemCaseSensitive(o, "sha256");
-	if (!key || !cJSON_IsString(key))
+	bool has_key = ts_json_get(&o, "key", &key);
+	bool has_size = ts_json_get(&o, "size", &size);
+	bool has_sha = ts_json_get(&o, "sha256", &sha);
+	if (!has_key || key.type != TS_JSON_STRING)
 		return fail(c, TS_ERR_FORMAT, "images.%s.key: %s", name,
-			    key ? "expected a string" : "missing");
-	size_t kl = strlen(key->valuestring);
-	if (kl == 0 || kl >= sizeof img->key || key->valuestring[0] == '/')
+			    has_key ? "expected a string" : "missing");
+	size_t kl = ts_json_string(&key, img->key, sizeof img->key);
+	if (kl == 0 || kl >= sizeof img->key || img->key[0] == '/')
 		return fail(c, TS_ERR_FORMAT,
 			    "images.%s.key: expected an object key of 1..%zu bytes, not starting "
 			    "with '/'", name, sizeof img->key - 1);
 	for (size_t i = 0; i < kl; i++)
-		if ((unsigned char)key->valuestring[i] < 0x20)
+		if ((unsigned char)img->key[i] < 0x20)
 			return fail(c, TS_ERR_FORMAT, "images.%s.key: control character", name);
-	memcpy(img->key, key->valuestring, kl + 1);
-	if (!size)
+	if (!has_size)
 		return fail(c, TS_ERR_FORMAT, "images.%s.size: missing", name);
-	if (!whole_number(size, 4294967295.0))
+	uint64_t sz;
+	if (!ts_json_whole(&size, &sz))
 		return fail(c, TS_ERR_FORMAT, "images.%s.size: expected a whole number of bytes",
 			    name);
-	if (size->valuedouble < 1 || size->valuedouble > TS_SLOT_SIZE)
-		return fail(c, TS_ERR_SIZE, "images.%s.size: %.0f bytes does not fit a slot "
-			    "(1..%u)", name, size->valuedouble, (unsigned)TS_SLOT_SIZE);
-	img->size = (uint32_t)size->valuedouble;
-	if (!sha)
+	if (sz < 1 || sz > TS_SLOT_SIZE)
+		return fail(c, TS_ERR_SIZE, "images.%s.size: " NUM_FMT " bytes does not fit a "
+			    "slot (1..%u)", name, NUM_ARG(size), (unsigned)TS_SLOT_SIZE);
+	img->size = (uint32_t)sz;
+	if (!has_sha)
 		return fail(c, TS_ERR_FORMAT, "images.%s.sha256: missing", name);
-	if (!cJSON_IsString(sha) || strlen(sha->valuestring) != 64)
+	char hex[65];
+	if (sha.type != TS_JSON_STRING || ts_json_string(&sha, hex, sizeof hex) != 64)
 		return fail(c, TS_ERR_FORMAT,
 			    "images.%s.sha256: expected 64 lower-case hex digits", name);
 	for (int i = 0; i < 32; i++) {
-		int hi = hexval(sha->valuestring[2 * i]), lo = hexval(sha->valuestring[2 * i + 1]);
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return fail(c, TS_ERR_FORMAT,
 				    "images.%s.sha256: expected 64 lower-case hex digits", name);
@@ -145,105 +128,84 @@ static int image(struct ctx *c, const cJSON *images, const char *name,
 	return TS_OK;
 }
 
-static int validate(struct ctx *c, const cJSON *root, struct ts_manifest *m)
+static int validate(struct ctx *c, const struct ts_json_value *root, struct ts_manifest *m)
 {
-	if (!cJSON_IsObject(root))
+	if (root->type != TS_JSON_OBJECT)
 		return fail(c, TS_ERR_FORMAT, "expected a JSON object at the top");
 	static const char *const F[] = { "schema", "product", "version", "images", "rollout" };
-	const char *bad;
-	if (!only_fields(root, F, 5, &bad))
+	char bad[NAME_MAX_PRINT];
+	if (!only_fields(root, F, 5, bad))
 		return fail(c, TS_ERR_FORMAT, "%s: unknown or repeated field", bad);
-	const cJSON *schema = cJSON_GetObjectItemCaseSensitive(root, "schema");
-	if (!schema)
+	struct ts_json_value schema, product, version, images, rollout;
+	if (!ts_json_get(root, "schema", &schema))
 		return fail(c, TS_ERR_FORMAT, "schema: missing");
-	if (!whole_number(schema, 1e9))
+	uint64_t sv;
+	if (!ts_json_whole(&schema, &sv))
 		return fail(c, TS_ERR_FORMAT, "schema: expected a whole number");
-	if (schema->valuedouble != TS_MANIFEST_SCHEMA)
+	if (sv != TS_MANIFEST_SCHEMA)
 		return fail(c, TS_ERR_UNSUPPORTED,
-			    "schema: %.0f is not supported (this build reads schema %d)",
-			    schema->valuedouble, TS_MANIFEST_SCHEMA);
+			    "schema: " NUM_FMT " is not supported (this build reads schema %d)",
+			    NUM_ARG(schema), TS_MANIFEST_SCHEMA);
 	m->schema = TS_MANIFEST_SCHEMA;
-	const cJSON *product = cJSON_GetObjectItemCaseSensitive(root, "product");
-	if (!product || !cJSON_IsString(product))
-		return fail(c, TS_ERR_FORMAT, "product: %s",
-			    product ? "expected a string" : "missing");
-	size_t pl = strlen(product->valuestring);
+	bool has = ts_json_get(root, "product", &product);
+	if (!has || product.type != TS_JSON_STRING)
+		return fail(c, TS_ERR_FORMAT, "product: %s", has ? "expected a string" : "missing");
+	size_t pl = ts_json_string(&product, m->product, sizeof m->product);
 	if (pl == 0 || pl >= sizeof m->product)
 		return fail(c, TS_ERR_FORMAT, "product: expected 1..%zu characters",
 			    sizeof m->product - 1);
-	memcpy(m->product, product->valuestring, pl + 1);
-	const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
-	if (!version || !cJSON_IsString(version))
-		return fail(c, TS_ERR_FORMAT, "version: %s",
-			    version ? "expected a string" : "missing");
-	if (ts_version_parse(version->valuestring, &m->version) != TS_OK)
+	has = ts_json_get(root, "version", &version);
+	if (!has || version.type != TS_JSON_STRING)
+		return fail(c, TS_ERR_FORMAT, "version: %s", has ? "expected a string" : "missing");
+	char vs[TS_VERSION_STR_MAX + 8];
+	if (ts_json_string(&version, vs, sizeof vs) >= sizeof vs ||
+	    ts_version_parse(vs, &m->version) != TS_OK)
 		return fail(c, TS_ERR_SEMVER,
-			    "version: \"%.20s\" is not MAJOR.MINOR.PATCH (<=255.255.65535)",
-			    version->valuestring);
-	const cJSON *images = cJSON_GetObjectItemCaseSensitive(root, "images");
-	if (!images || !cJSON_IsObject(images))
-		return fail(c, TS_ERR_FORMAT, "images: %s",
-			    images ? "expected an object" : "missing");
+			    "version: \"%.20s\" is not MAJOR.MINOR.PATCH (<=255.255.65535)", vs);
+	has = ts_json_get(root, "images", &images);
+	if (!has || images.type != TS_JSON_OBJECT)
+		return fail(c, TS_ERR_FORMAT, "images: %s", has ? "expected an object" : "missing");
 	static const char *const S[] = { "a", "b" };
-	if (!only_fields(images, S, 2, &bad))
+	if (!only_fields(&images, S, 2, bad))
 		return fail(c, TS_ERR_FORMAT, "images.%s: unknown or repeated slot (a, b)", bad);
-	int rc = image(c, images, "a", &m->image[TS_SLOT_A]);
+	int rc = image(c, &images, "a", &m->image[TS_SLOT_A]);
 	if (rc)
 		return rc;
-	rc = image(c, images, "b", &m->image[TS_SLOT_B]);
+	rc = image(c, &images, "b", &m->image[TS_SLOT_B]);
 	if (rc)
 		return rc;
 	if (strcmp(m->image[0].key, m->image[1].key) == 0)
 		return fail(c, TS_ERR_FORMAT, "images: a and b name the same object \"%s\" (each "
 			    "slot needs its own link)", m->image[0].key);
-	const cJSON *rollout = cJSON_GetObjectItemCaseSensitive(root, "rollout");
-	if (rollout && !cJSON_IsObject(rollout))
+	has = ts_json_get(root, "rollout", &rollout);
+	if (has && rollout.type != TS_JSON_OBJECT)
 		return fail(c, TS_ERR_FORMAT, "rollout: expected an object");
-	m->has_rollout = rollout != NULL;
+	m->has_rollout = has;
 	return TS_OK;
 }
 
-int ts_manifest_parse(const char *json, size_t len, void *mem, size_t mem_len,
-		      struct ts_manifest *m, char *err, size_t errlen)
+int ts_manifest_parse(const char *json, size_t len, struct ts_manifest *m, char *err,
+		      size_t errlen)
 {
 	struct ctx c = { err, errlen };
 	if (err && errlen)
 		err[0] = '\0';
-	if (!json || !m || !mem)
+	if (!json || !m)
 		return fail(&c, TS_ERR_INVAL, "nothing to parse");
 	if (len > TS_MANIFEST_MAX)
 		return fail(&c, TS_ERR_SIZE, "%zu bytes, more than the %d allowed", len,
 			    TS_MANIFEST_MAX);
 	memset(m, 0, sizeof *m);
-	arena.base = mem;
-	arena.cap = mem_len;
-	arena.used = 0;
-	arena.exhausted = false;
-	cJSON_Hooks hooks = { arena_alloc, arena_free };
-	cJSON_InitHooks(&hooks);
-	const char *end = NULL;
-	cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, false);
-	int rc;
-	if (!root) {
-		if (arena.exhausted)
-			rc = fail(&c, TS_ERR_BUFSIZE, "parse arena of %zu bytes too small", mem_len);
-		else
-			rc = fail(&c, TS_ERR_FORMAT, "not valid JSON (at byte %ld)",
-				  end ? (long)(end - json) : -1L);
-	} else {
-		/* Only white space may follow the object. */
-		size_t off = (size_t)(end - json);
-		while (off < len && (json[off] == ' ' || json[off] == '\n' ||
-				     json[off] == '\r' || json[off] == '\t'))
-			off++;
-		if (off < len && json[off] != '\0')
-			rc = fail(&c, TS_ERR_FORMAT, "text after the JSON object (at byte %zu)",
-				  off);
-		else
-			rc = validate(&c, root, m);
-	}
-	cJSON_InitHooks(NULL);
-	arena.base = NULL;
+	struct ts_json_value root;
+	size_t at;
+	const char *what;
+	int rc = ts_json_check(json, len, &root, &at, &what);
+	if (rc == TS_OK)
+		rc = validate(&c, &root, m);
+	else if (what == TS_JSON_TRAILING)
+		rc = fail(&c, TS_ERR_FORMAT, "text after the JSON object (at byte %zu)", at);
+	else
+		rc = fail(&c, TS_ERR_FORMAT, "not valid JSON (at byte %zu): %s", at, what);
 	if (rc)
 		memset(m, 0, sizeof *m);
 	return rc;

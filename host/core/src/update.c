@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "twinslot/assert.h"
 #include "twinslot/bytes.h"
 #include "twinslot/err.h"
 #include "twinslot/journal_remote.h"
@@ -675,6 +676,7 @@ int ts_update_append(struct ts_update *u, enum ts_rec_type type, enum ts_slot sl
 		if ((err = ts_an3155_extended_erase(&u->rom, &sec, 1)) != TS_OK)
 			return rom_fail(u, err);
 	}
+	TS_ASSERT(w.index + w.count <= TS_JOURNAL_RECORDS); /* inside sector 11 */
 	for (uint8_t i = 0; i < w.count; i++)
 		if ((err = write_record(u, w.index + i, &w.rec[i])) != TS_OK)
 			return err;
@@ -687,6 +689,7 @@ int ts_update_append(struct ts_update *u, enum ts_rec_type type, enum ts_slot sl
 			j->valid++;
 			if (w.rec[i].seq > j->max_seq)
 				j->max_seq = w.rec[i].seq;
+			TS_ASSERT(w.rec[i].slot < TS_SLOT_COUNT);
 			j->has_slot[w.rec[i].slot] = true;
 			j->slot[w.rec[i].slot] = w.rec[i];
 		}

@@ -22,8 +22,8 @@
  * Caller's contract: ts_agent_init() with a port that has store ops (or
  * nothing is remembered across restarts), an initialised S3 client (its own
  * port with the http op) and an initialised update engine. One thread. The
- * struct holds every buffer (about 60 KB: the manifest parser's arena and
- * one download piece); no allocation. The daemon loop, signals and
+ * struct holds every buffer (about 14 KB: the manifest's text and one
+ * download piece); no allocation. The daemon loop, signals and
  * configuration belong to the platform (tools/twinslot/cmd_agent.c).
  */
 #ifndef TWINSLOT_AGENT_H
@@ -101,7 +101,6 @@ struct ts_agent {
 	/* working memory */
 	char text[TS_MANIFEST_MAX + 1];
 	size_t text_len;
-	uint8_t arena[TS_MANIFEST_ARENA];
 	/* image stream */
 	const struct ts_manifest_image *img;
 	char img_etag[TS_S3_ETAG_MAX];

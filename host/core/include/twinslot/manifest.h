@@ -18,12 +18,13 @@
  * names the field and what was wrong. "key" is the full object key in the
  * manifest's bucket; "size" is the whole slot image (header included).
  *
- * Parsing uses cJSON (Debian's libcjson) with its allocation hooks pointed
- * at a bump allocator over the CALLER's arena for the duration of one call,
- * so nothing is allocated from the heap; the default hooks are restored
- * before returning. Not reentrant (cJSON's hooks are global): call from one
- * thread. An arena of TS_MANIFEST_ARENA bytes fits any manifest up to
- * TS_MANIFEST_MAX bytes.
+ * Numbers are whole and written with digits only ("1.0", "1e3" and "-0"
+ * are refused). Strings may use every JSON escape, \uXXXX included (as
+ * UTF-8); "\u0000" and lone surrogates are refused.
+ *
+ * The parser is the core's own JSON reader (host/core/src/json.c): it reads
+ * the caller's text in place, allocates nothing and keeps no global state,
+ * so concurrent parses on different texts are safe.
  */
 #ifndef TWINSLOT_MANIFEST_H
 #define TWINSLOT_MANIFEST_H
@@ -34,7 +35,6 @@
 
 #define TS_MANIFEST_SCHEMA 1
 #define TS_MANIFEST_MAX 4096          /* bytes of JSON */
-#define TS_MANIFEST_ARENA (48 * 1024) /* cJSON nodes for the above */
 #define TS_MANIFEST_KEY_MAX 256
 #define TS_MANIFEST_PRODUCT_MAX 64
 
@@ -53,12 +53,15 @@ struct ts_manifest {
 };
 
 /*
- * Parse and validate json[0..len). On failure returns TS_ERR_FORMAT (or
- * TS_ERR_SIZE / TS_ERR_SEMVER / TS_ERR_BUFSIZE) and writes one line into
- * err, e.g. "manifest: images.b.sha256: expected 64 hex digits".
+ * Parse and validate json[0..len) (a NUL after the object ends it). On
+ * failure returns TS_ERR_FORMAT (or TS_ERR_SIZE / TS_ERR_SEMVER /
+ * TS_ERR_UNSUPPORTED / TS_ERR_INVAL), leaves *m zeroed and writes one line
+ * into err, e.g. "manifest: images.b.sha256: expected 64 lower-case hex
+ * digits" or "manifest: not valid JSON (at byte 12): expected ':' after a
+ * field name".
  */
-int ts_manifest_parse(const char *json, size_t len, void *arena, size_t arena_len,
-		      struct ts_manifest *m, char *err, size_t errlen);
+int ts_manifest_parse(const char *json, size_t len, struct ts_manifest *m, char *err,
+		      size_t errlen);
 
 /* The canonical JSON text of m into out (NUL-terminated). Returns the
  * length or TS_ERR_BUFSIZE. (No rollout object is written.) */

@@ -1,7 +1,8 @@
 /*
- * The bootloader's decision, apart from the hardware (as MCUboot's bootutil):
- * a pure function of which slots hold a valid image and what the journal
- * says. The same C runs in the bootloader and in the host unit tests.
+ * The boot decision, apart from the hardware (as MCUboot's bootutil): a pure
+ * function of which slots hold a valid image and what the journal says. It
+ * lives in lib/ so that the bootloader, `twinslot status` and the host tests
+ * compile the same C. No allocation, no I/O; freestanding.
  *
  * The caller validates both slots (header, slot, vectors, SHA-256), scans the
  * journal with their identities, calls ts_boot_decide(), appends plan.rec[]
@@ -12,8 +13,8 @@
  * trial loop); otherwise the candidate still runs under the watchdog.
  * docs/bootloader.md has the table.
  */
-#ifndef TWINSLOT_DECIDE_H
-#define TWINSLOT_DECIDE_H
+#ifndef TWINSLOT_BOOT_H
+#define TWINSLOT_BOOT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,6 +22,10 @@
 #include "twinslot/journal.h"
 #include "twinslot/layout.h"
 
+/* N, the trial boots of an unconfirmed image before rollback. A firmware
+ * build setting (firmware/CMakeLists.txt defines it for every file it
+ * compiles); host code that predicts a board's boot assumes the default.
+ * ts_boot_decide() itself reads only ts_boot_input.max_attempts. */
 #ifndef TS_MAX_ATTEMPTS
 #define TS_MAX_ATTEMPTS 3
 #endif

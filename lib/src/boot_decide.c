@@ -2,7 +2,8 @@
  * docs/bootloader.md has the table this code implements row by row. */
 #include <string.h>
 
-#include "decide.h"
+#include "twinslot/assert.h"
+#include "twinslot/boot.h"
 
 struct ctx {
 	const struct ts_boot_input *in;
@@ -13,6 +14,8 @@ struct ctx {
 static void add_record(struct ctx *c, enum ts_rec_type type, enum ts_slot slot,
 		       uint8_t attempt)
 {
+	TS_ASSERT(c->plan->nrec < sizeof c->plan->rec / sizeof c->plan->rec[0]);
+	TS_ASSERT(slot == TS_SLOT_A || slot == TS_SLOT_B);
 	struct ts_record *r = &c->plan->rec[c->plan->nrec++];
 	const struct ts_slot_id *id = &c->in->ids[slot];
 
@@ -26,6 +29,7 @@ static void add_record(struct ctx *c, enum ts_rec_type type, enum ts_slot slot,
 
 static void run(struct ctx *c, enum ts_slot slot, enum ts_boot_reason why)
 {
+	TS_ASSERT(slot == TS_SLOT_A || slot == TS_SLOT_B);
 	c->plan->action = TS_BOOT_RUN;
 	c->plan->slot = slot;
 	c->plan->reason = why;
@@ -89,6 +93,7 @@ static void decide(struct ctx *c)
 	}
 
 	const struct ts_record *n = &j->newest;
+	TS_ASSERT(n->slot < TS_SLOT_COUNT); /* the scan keeps valid records only */
 	enum ts_slot x = (enum ts_slot)n->slot;
 	switch (n->type) {
 	case TS_REC_CONFIRMED:
