@@ -38,10 +38,11 @@ enum ts_board_exit {
 	"     the new image was not committed; retry\n" \
 	"  5  installed, but the board rolled back to the previous image\n" \
 	"  6  installed, but no verdict within the time-out\n" \
-	"  7  committed (PENDING), but the board could not be restarted or watched:\n" \
-	"     see 'twinslot status'\n" \
-	"  8  stopped by SIGINT/SIGTERM at a safe point; the board runs its\n" \
-	"     application again (the last line says what each slot holds)\n"
+	"  7  committed, but the board could not be restarted or watched (or a\n" \
+	"     signal stopped the wait): see 'twinslot status'\n" \
+	"  8  stopped by SIGINT/SIGTERM at a safe point before anything was\n" \
+	"     committed; the board runs its application again (the last line\n" \
+	"     says what each slot holds)\n"
 
 /* The shared options (their table is ts_board_opts). */
 #define TS_BOARD_NOPTS 10

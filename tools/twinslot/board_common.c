@@ -183,24 +183,22 @@ void ts_board_close(struct ts_board_cli *b)
 static void say_slots(struct ts_board_cli *b)
 {
 	const struct ts_board *bd = &b->u.board;
-	char line[200];
+	char line[240];
 	size_t k = 0;
-	for (int s = 0; s < TS_SLOT_COUNT; s++) {
+	for (int s = 0; s < TS_SLOT_COUNT && k < sizeof line; s++) {
 		char v[TS_VERSION_STR_MAX];
-		const char *role = !bd->has_running ? ""
-				   : s == (int)bd->running ? " (running)" : " (not running)";
-		if (bd->ids[s].present) {
-			ts_version_format(bd->ids[s].version, v);
-			k += (size_t)snprintf(line + k, sizeof line - k, "%sslot %c v%s%s",
-					      s ? ", " : "", ts_slot_name((enum ts_slot)s), v, role);
-		} else {
-			k += (size_t)snprintf(line + k, sizeof line - k, "%sslot %c empty%s",
-					      s ? ", " : "", ts_slot_name((enum ts_slot)s), role);
-		}
-		if (k >= sizeof line)
-			break;
+		bool fresh = b->u.committed && s == (int)bd->target;
+		const char *role = fresh ? " (committed PENDING: on trial)"
+				   : !bd->has_running ? ""
+				   : s == (int)bd->running ? " (running)" : "";
+		ts_version_format(bd->ids[s].version, v);
+		k += (size_t)snprintf(line + k, sizeof line - k, "%sslot %c %s%s%s", s ? ", " : "",
+				      ts_slot_name((enum ts_slot)s), bd->ids[s].present ? "v" : "",
+				      bd->ids[s].present ? v : "empty", role);
 	}
-	ts_cli_err(b->cmd, "stopped: %s; nothing new was committed", line);
+	ts_cli_err(b->cmd, "stopped: %s; %s", line,
+		   b->u.committed ? "the outcome was not watched: see twinslot status"
+				  : "nothing new was committed");
 }
 
 int ts_board_fail(struct ts_board_cli *b, int err)
@@ -212,15 +210,15 @@ int ts_board_fail(struct ts_board_cli *b, int err)
 		if (b->u.in_rom && ts_update_restart(&b->u) != TS_OK)
 			ts_cli_err(b->cmd, "%s", b->u.msg);
 		say_slots(b);
-		return TS_BEXIT_STOPPED;
+		return b->u.committed ? TS_BEXIT_UNOBSERVED : TS_BEXIT_STOPPED;
 	}
 	if (ph == TS_PHASE_CHECK)
 		return TS_BEXIT_REFUSED;
 	if (ph == TS_PHASE_CONNECT)
 		return TS_BEXIT_BOARD;
-	if (ph >= TS_PHASE_RESTART)
+	if (b->u.committed)
 		return TS_BEXIT_UNOBSERVED;
-	return TS_BEXIT_FLASH;
+	return ph >= TS_PHASE_RESTART ? TS_BEXIT_BOARD : TS_BEXIT_FLASH;
 }
 
 int ts_board_release(struct ts_board_cli *b)

@@ -116,6 +116,10 @@ static int config_line(struct ts_args *a, const char *path, int ln, char *s)
 		ts_cli_err(CMD, "%s:%d: %s takes true or false, not \"%s\"", path, ln, k, v);
 		return TS_EXIT_REFUSED;
 	}
+	if (file_val[o]) {
+		ts_cli_err(CMD, "%s:%d: \"%s\" is set twice in the file", path, ln, k);
+		return TS_EXIT_REFUSED;
+	}
 	if (a->val[o])
 		return TS_EXIT_OK; /* the command line wins */
 	if (!(file_val[o] = strdup(v))) {
