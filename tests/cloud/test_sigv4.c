@@ -470,7 +470,7 @@ static int run_case(const char *dir, const char *name)
 	return failures ? -failures : 1;
 }
 
-static char suite_dir[4096]; /* VECTORS/sigv4 */
+static char suite_dir[1024]; /* VECTORS/sigv4 */
 
 static void aws_signing_test_suite(void **state)
 {
@@ -484,7 +484,7 @@ static void aws_signing_test_suite(void **state)
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
-		char sub[1024];
+		char sub[sizeof suite_dir + 300];
 		snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
 		int rc = run_case(sub, e->d_name);
 		if (rc > 0)
