@@ -2,8 +2,9 @@
  * The S3 client against the local S3 server (s3rver, which verifies SigV4),
  * through the Linux port's libcurl HTTP op, on 127.0.0.1 only. The server
  * is started by scripts/s3rver.sh on a free port for this test and stopped
- * after; when Node.js or the npm package is genuinely missing, every test
- * is skipped with the reason.
+ * after. When Node.js or the npm package is genuinely missing (the script
+ * exits 77), the program says why and exits 77 before running any case:
+ * CTest (SKIP_RETURN_CODE 77) shows the whole test as skipped, not passed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,7 +26,6 @@
 
 static char state_dir[256];
 static int server_port;
-static const char *skip_reason;
 
 struct client {
 	char ep[64];
@@ -117,20 +117,11 @@ static void fill(uint8_t *p, size_t n, uint32_t seed)
 	}
 }
 
-#define SKIP_IF_NO_SERVER()                                              \
-	do {                                                             \
-		if (!server_port) {                                      \
-			print_message("skipped: %s\n", skip_reason);      \
-			skip();                                          \
-		}                                                        \
-	} while (0)
-
 /* ---- tests ------------------------------------------------------------ */
 
 static void signed_put_head_get_are_accepted(void **state)
 {
 	(void)state;
-	SKIP_IF_NO_SERVER();
 	struct client c;
 	client_open(&c, server_port, "S3RVER", false);
 	static uint8_t data[100000], back[100000];
@@ -160,7 +151,6 @@ static void signed_put_head_get_are_accepted(void **state)
 static void wrong_secret_is_refused_with_signature_does_not_match(void **state)
 {
 	(void)state;
-	SKIP_IF_NO_SERVER();
 	struct client c;
 	client_open(&c, server_port, "not-the-secret", false);
 	uint8_t data[16] = "refused";
@@ -192,7 +182,6 @@ static void wrong_secret_is_refused_with_signature_does_not_match(void **state)
 static void missing_object_says_no_such_key(void **state)
 {
 	(void)state;
-	SKIP_IF_NO_SERVER();
 	struct client c;
 	client_open(&c, server_port, "S3RVER", false);
 	static uint8_t back[64];
@@ -213,7 +202,6 @@ static void missing_object_says_no_such_key(void **state)
 static void unchanged_poll_is_one_head_answered_304(void **state)
 {
 	(void)state;
-	SKIP_IF_NO_SERVER();
 	struct client c;
 	client_open(&c, server_port, "S3RVER", false);
 	const char *m = "{\"schema\":1}";
@@ -254,7 +242,6 @@ static void unchanged_poll_is_one_head_answered_304(void **state)
 static void presigned_url_downloads_without_credentials(void **state)
 {
 	(void)state;
-	SKIP_IF_NO_SERVER();
 	struct client c, anon;
 	client_open(&c, server_port, "S3RVER", false);
 	client_open(&anon, server_port, NULL, true);
@@ -285,7 +272,6 @@ static void presigned_url_downloads_without_credentials(void **state)
 static void download_cut_at_random_offsets_resumes_byte_identical(void **state)
 {
 	(void)state;
-	SKIP_IF_NO_SERVER();
 	struct client c;
 	client_open(&c, server_port, "S3RVER", false);
 	static uint8_t data[300000], back[300000];
@@ -327,7 +313,6 @@ static void download_cut_at_random_offsets_resumes_byte_identical(void **state)
 static void ranged_download_cut_delivers_exactly_the_slice(void **state)
 {
 	(void)state;
-	SKIP_IF_NO_SERVER();
 	struct client c;
 	client_open(&c, server_port, "S3RVER", false);
 	static uint8_t data[300000], back[300000];
@@ -362,7 +347,6 @@ static void ranged_download_cut_delivers_exactly_the_slice(void **state)
 static void etag_change_mid_download_restarts(void **state)
 {
 	(void)state;
-	SKIP_IF_NO_SERVER();
 	struct client c, other;
 	client_open(&c, server_port, "S3RVER", false);
 	client_open(&other, server_port, "S3RVER", false);
@@ -412,42 +396,43 @@ static void etag_change_mid_download_restarts(void **state)
 
 /* ---- server ----------------------------------------------------------- */
 
-static int start_server(void **state)
+/* The exit status that tells CTest (SKIP_RETURN_CODE) the test was skipped. */
+#define SKIPPED 77
+
+/* 0 with server_port set, SKIPPED when the server is unavailable, or -1. */
+static int start_server(void)
 {
-	(void)state;
 	snprintf(state_dir, sizeof state_dir, "/tmp/ts-cloud-s3-%d", (int)getpid());
 	char cmd[512];
 	snprintf(cmd, sizeof cmd, "%s/scripts/s3rver.sh start %s twinslot", TS_SOURCE_DIR,
 		 state_dir);
 	FILE *f = popen(cmd, "r");
 	if (!f) {
-		skip_reason = "cannot run scripts/s3rver.sh";
-		return 0;
+		perror("popen scripts/s3rver.sh");
+		return -1;
 	}
 	int port = 0;
 	if (fscanf(f, "%d", &port) != 1)
 		port = 0;
 	int st = pclose(f);
 	int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	if (code == 77) {
-		skip_reason = "Node.js/npm or the s3rver package is unavailable "
-			      "(scripts/s3rver.sh said why above; run scripts/setup.sh)";
-		return 0;
+	if (code == SKIPPED) {
+		printf("SKIPPED: Node.js/npm or the s3rver package is unavailable "
+		       "(scripts/s3rver.sh said why above; run scripts/setup.sh)\n");
+		return SKIPPED;
 	}
 	if (code != 0 || port <= 0) {
-		print_message("scripts/s3rver.sh failed (exit %d)\n", code);
+		printf("FAIL: scripts/s3rver.sh failed (exit %d)\n", code);
 		return -1;
 	}
 	server_port = port;
-	print_message("s3rver on 127.0.0.1:%d\n", port);
+	printf("s3rver on 127.0.0.1:%d\n", port);
+	fflush(stdout);
 	return 0;
 }
 
-static int stop_server(void **state)
+static int stop_server(void)
 {
-	(void)state;
-	if (!state_dir[0])
-		return 0;
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "%s/scripts/s3rver.sh stop %s; rm -rf %s", TS_SOURCE_DIR,
 		 state_dir, state_dir);
@@ -466,5 +451,18 @@ int main(void)
 		cmocka_unit_test(ranged_download_cut_delivers_exactly_the_slice),
 		cmocka_unit_test(etag_change_mid_download_restarts),
 	};
-	return cmocka_run_group_tests(tests, start_server, stop_server);
+	int rc = start_server();
+	if (rc == SKIPPED)
+		return SKIPPED;
+	if (rc != 0) {
+		stop_server();
+		return 1;
+	}
+	/* cmocka returns the number of failed cases: 0..8, never SKIPPED. */
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	if (stop_server() != 0) {
+		printf("FAIL: scripts/s3rver.sh stop failed\n");
+		return failed ? failed : 1;
+	}
+	return failed;
 }

@@ -1,8 +1,15 @@
 /*
- * Writes the fuzzers' seed corpus into DIR/header and DIR/journal, in the
- * input layout of fuzz_common.h. Each valid seed is checked to parse, so a
- * broken encoder cannot silently leave the fuzzers with junk seeds.
- * Usage: fuzz_seeds DIR   (DIR/header and DIR/journal must exist)
+ * The fuzzers' seed corpus, in the input layout of fuzz_common.h: valid
+ * images and journals plus a few edge cases (short, truncated, dirty, full,
+ * wrong slot). Each valid seed is checked to parse, so a broken encoder
+ * cannot silently leave the fuzzers with junk seeds. The corpus is kept in
+ * the repository, tests/fuzz/corpus/<target>/, and replayed by CTest.
+ *
+ *   fuzz_seeds DIR           writes the seeds into DIR/image_header and
+ *                            DIR/journal_scan (they must exist): regenerates the
+ *                            committed corpus after a format change
+ *   fuzz_seeds --check DIR   checks that DIR holds every seed, byte for byte
+ *                            (the CTest test fuzz_seeds)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +22,7 @@
 #include "twinslot/version.h"
 
 static const char *dir;
+static int checking, mismatches;
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -22,11 +30,36 @@ static void put32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Compares the file at path with mode + b[0..n). */
+static void check_seed(const char *path, uint8_t mode, const uint8_t *b, size_t n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "fuzz_seeds: %s is missing (run fuzz_seeds on the corpus)\n", path);
+		mismatches++;
+		return;
+	}
+	int ok = fgetc(f) == mode;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = fgetc(f) == b[i];
+	ok = ok && fgetc(f) == EOF;
+	fclose(f);
+	if (!ok) {
+		fprintf(stderr, "fuzz_seeds: %s differs from the seed writer's "
+			"(run fuzz_seeds on the corpus)\n", path);
+		mismatches++;
+	}
+}
+
 static void write_seed(const char *sub, const char *name, uint8_t mode, const uint8_t *b,
 		       size_t n)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+	if (checking) {
+		check_seed(path, mode, b, n);
+		return;
+	}
 	FILE *f = fopen(path, "wb");
 	if (!f || fputc(mode, f) == EOF || fwrite(b, 1, n, f) != n || fclose(f) != 0) {
 		fprintf(stderr, "fuzz_seeds: cannot write %s\n", path);
@@ -70,12 +103,29 @@ static void header_seeds(void)
 		struct ts_image_header back;
 		check(ts_image_validate(img, sizeof(img), (enum ts_slot)s, &back, NULL) == TS_OK,
 		      "seed image does not validate");
-		write_seed("header", s ? "valid_b_signed" : "valid_a", 0, img, sizeof(img));
-		write_seed("header", s ? "hdr_only_b_fixcrc" : "hdr_only_a_fixcrc",
+		write_seed("image_header", s ? "valid_b_signed" : "valid_a", 0, img, sizeof(img));
+		write_seed("image_header", s ? "hdr_only_b_fixcrc" : "hdr_only_a_fixcrc",
 			   FZ_HDR_FIX_CRC, img, TS_IMAGE_HDR_SIZE);
+		if (s)
+			continue;
+		/* edge cases from slot A's image */
+		write_seed("image_header", "truncated_app", 0, img, TS_IMAGE_HDR_SIZE + APP / 2);
+		write_seed("image_header", "short_64_fixcrc", FZ_HDR_FIX_CRC, img, 64);
+		img[TS_IMAGE_HDR_SIZE + 100] ^= 0x01; /* an application byte: hash fixed */
+		write_seed("image_header", "app_changed_fixhash", FZ_HDR_FIX_HASH, img, sizeof(img));
+		img[TS_IMAGE_HDR_SIZE + 100] ^= 0x01;
+		struct ts_image_header w = h;
+		w.load_addr = ts_slot_addr(TS_SLOT_B) + TS_IMAGE_HDR_SIZE; /* linked for B */
+		ts_image_header_encode(&w, img);
+		write_seed("image_header", "linked_for_b_in_a", FZ_HDR_FIX_CRC, img, sizeof(img));
+		w = h;
+		w.app_size = 0x60000; /* bigger than the data and the slot's room */
+		ts_image_header_encode(&w, img);
+		write_seed("image_header", "app_size_huge_fixcrc", FZ_HDR_FIX_CRC, img, sizeof(img));
 	}
 	memset(img, 0xFF, sizeof(img));
-	write_seed("header", "blank", 0, img, TS_IMAGE_HDR_SIZE);
+	write_seed("image_header", "blank", 0, img, TS_IMAGE_HDR_SIZE);
+	write_seed("image_header", "mode_only", FZ_HDR_FIX_CRC | FZ_HDR_FIX_HASH, img, 0);
 }
 
 static void journal_seeds(void)
@@ -99,27 +149,59 @@ static void journal_seeds(void)
 		      "seed record does not parse");
 	}
 	/* ids from positions 0 (slot A) and 1 (slot B... slot A's image too) */
-	write_seed("journal", "six_records", FZ_J_PRESENT_A | FZ_J_PRESENT_B, j, sizeof(j));
+	write_seed("journal_scan", "six_records", FZ_J_PRESENT_A | FZ_J_PRESENT_B, j, sizeof(j));
 	/* ids from positions 2 and 3: A's and B's images */
-	write_seed("journal", "six_records_ids23",
+	write_seed("journal_scan", "six_records_ids23",
 		   (uint8_t)(FZ_J_PRESENT_A | FZ_J_PRESENT_B | (2 << 4)), j, sizeof(j));
-	write_seed("journal", "six_records_noids", FZ_J_NO_IDS, j, sizeof(j));
+	write_seed("journal_scan", "six_records_noids", FZ_J_NO_IDS, j, sizeof(j));
 	/* a torn seventh record: half of it programmed */
 	memcpy(j + 6 * TS_RECORD_SIZE, j + 5 * TS_RECORD_SIZE, TS_RECORD_SIZE / 2);
-	write_seed("journal", "torn", (uint8_t)(FZ_J_PRESENT_A | FZ_J_PRESENT_B | (2 << 4)), j,
+	write_seed("journal_scan", "torn", (uint8_t)(FZ_J_PRESENT_A | FZ_J_PRESENT_B | (2 << 4)), j,
 		   sizeof(j));
+	/* a record after a blank one: a dirty sector (a torn erase) */
+	memset(j + 6 * TS_RECORD_SIZE, 0xFF, TS_RECORD_SIZE);
+	memcpy(j + 8 * TS_RECORD_SIZE, j + 5 * TS_RECORD_SIZE, TS_RECORD_SIZE);
+	write_seed("journal_scan", "dirty", (uint8_t)(FZ_J_PRESENT_A | FZ_J_PRESENT_B | (2 << 4)),
+		   j, sizeof(j));
+	/* one record only, and a size that is not a whole number of records */
+	write_seed("journal_scan", "one_record", FZ_J_PRESENT_A, j, TS_RECORD_SIZE);
+	write_seed("journal_scan", "ragged_tail", (uint8_t)(FZ_J_PRESENT_A | FZ_J_PRESENT_B),
+		   j, 3 * TS_RECORD_SIZE + 17);
+	/* full: every position programmed (compaction before the next append) */
+	for (int i = 0; i < 16; i++) {
+		struct ts_record r;
+		memset(&r, 0, sizeof(r));
+		r.seq = (uint32_t)i + 1;
+		r.type = i % 2 ? TS_REC_CONFIRMED : TS_REC_PENDING;
+		r.slot = (uint8_t)(i / 2 % 2);
+		r.version = TS_VERSION(1, 0, (uint16_t)(i / 2));
+		memset(r.hash, r.slot ? 0xB2 : 0xA1, sizeof(r.hash));
+		ts_record_encode(&r, j + i * TS_RECORD_SIZE);
+	}
+	write_seed("journal_scan", "full", (uint8_t)(FZ_J_PRESENT_A | FZ_J_PRESENT_B | (14 << 4)),
+		   j, sizeof(j));
+	/* garbage with every record's CRC made right */
+	for (size_t i = 0; i < sizeof(j); i++)
+		j[i] = (uint8_t)(i * 37 + 11);
+	write_seed("journal_scan", "garbage_fixcrc", FZ_J_FIX_CRC | FZ_J_PRESENT_A, j, sizeof(j));
 	memset(j, 0xFF, sizeof(j));
-	write_seed("journal", "blank", 0, j, sizeof(j));
+	write_seed("journal_scan", "blank", 0, j, sizeof(j));
 }
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: fuzz_seeds DIR\n");
+	if (argc == 3 && strcmp(argv[1], "--check") == 0) {
+		checking = 1;
+		dir = argv[2];
+	} else if (argc == 2 && argv[1][0] != '-') {
+		dir = argv[1];
+	} else {
+		fprintf(stderr, "usage: fuzz_seeds [--check] DIR\n");
 		return 2;
 	}
-	dir = argv[1];
 	header_seeds();
 	journal_seeds();
-	return 0;
+	if (checking)
+		printf("fuzz_seeds: %s %s\n", dir, mismatches ? "is out of date" : "holds every seed");
+	return mismatches ? 1 : 0;
 }

@@ -8,6 +8,9 @@
 # usage: e2e_badinput.sh TWINSLOT BOARD FIRMWARE_DIR WORKDIR
 set -euo pipefail
 T=$1 BOARD=$2 FW=$3 W=$4
+for f in bootloader.bin app-a.elf app-b.elf; do
+	[ -f "$FW/$f" ] || { echo "SKIPPED: $FW/$f not built (TS_FIRMWARE=OFF?)"; exit 77; }
+done
 rm -rf "$W"; mkdir -p "$W"; cd "$W"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

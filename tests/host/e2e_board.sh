@@ -6,6 +6,9 @@
 # usage: e2e_board.sh TWINSLOT BOARD FIRMWARE_DIR BOARD_CTL WORKDIR
 set -euo pipefail
 T=$1 BOARD=$2 FW=$3 CTL=$4 W=$5
+for f in bootloader.bin app-a.elf app-b.elf app-a.bin app-b.bin app-hang-a.elf app-hang-b.elf; do
+	[ -f "$FW/$f" ] || { echo "SKIPPED: $FW/$f not built (TS_FIRMWARE=OFF?)"; exit 77; }
+done
 rm -rf "$W"; mkdir -p "$W"; cd "$W"
 
 fail() { echo "FAIL: $*" >&2; echo "--- console tail:" >&2; tail -5 console.txt >&2 || true; exit 1; }

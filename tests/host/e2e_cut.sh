@@ -13,6 +13,9 @@
 # usage: e2e_cut.sh TWINSLOT BOARD FIRMWARE_DIR BOARD_LIVE WORKDIR
 set -euo pipefail
 T=$1 BOARD=$2 FW=$3 LIVE=$4 W=$5
+for f in bootloader.bin app-a.elf app-b.elf; do
+	[ -f "$FW/$f" ] || { echo "SKIPPED: $FW/$f not built (TS_FIRMWARE=OFF?)"; exit 77; }
+done
 rm -rf "$W"; mkdir -p "$W"; cd "$W"; W=$PWD
 SECONDS=0
 CASE=uncut

@@ -8,6 +8,9 @@
 # usage: e2e_realtime.sh TWINSLOT BOARD FIRMWARE_DIR FLASH_TRUTH WORKDIR
 set -euo pipefail
 T=$1 BOARD=$2 FW=$3 TRUTH=$4 W=$5
+for f in bootloader.bin app-a.elf app-b.elf app-a.bin app-b.bin; do
+	[ -f "$FW/$f" ] || { echo "SKIPPED: $FW/$f not built (TS_FIRMWARE=OFF?)"; exit 77; }
+done
 rm -rf "$W"; mkdir -p "$W"; cd "$W"
 
 fail() { echo "FAIL: $*" >&2; echo "--- console tail:" >&2; tail -5 console.txt >&2 || true; exit 1; }

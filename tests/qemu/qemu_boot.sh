@@ -14,7 +14,13 @@
 set -euo pipefail
 
 tool=$1 fw=$2 scenario=$3
-qemu=${QEMU:-qemu-system-arm}
+# Skipped (77) when QEMU or the firmware is missing: CTest lists it as skipped.
+qemu=${QEMU:-}
+[ -n "$qemu" ] && [ -x "$qemu" ] || qemu=$(command -v qemu-system-arm) ||
+	{ echo "SKIPPED: qemu-system-arm not installed (scripts/setup.sh installs it)"; exit 77; }
+for f in bootloader.bin app-a.elf app-b.elf; do
+	[ -f "$fw/$f" ] || { echo "SKIPPED: $fw/$f not built (TS_FIRMWARE=OFF?)"; exit 77; }
+done
 work=$(mktemp -d "${TMPDIR:-/tmp}/ts-qemu.XXXXXX")
 qpid=
 cleanup() {

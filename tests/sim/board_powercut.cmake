@@ -2,9 +2,6 @@
 # application (tests/sim/board_powercut.sh; docs/journal.md, "How it is
 # tested"). Included from tests/sim/CMakeLists.txt. Skipped (77) when the
 # firmware is not built. `ctest -L powercut`.
-if(NOT TARGET twinslot-board OR NOT TARGET twinslot)
-  return()
-endif()
 foreach(t boot_compaction app_confirm app_compaction rollback)
   add_test(NAME board_powercut_${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/board_powercut.sh $<TARGET_FILE:twinslot-board>

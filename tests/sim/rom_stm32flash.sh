@@ -4,10 +4,11 @@
 # Slot A with -S, read it back identical, erase sectors, and start it with -g.
 # A pty cannot carry parity, so stm32flash runs with -m 8n1 (see
 # docs/virtual-board.md). ROM delays are scaled to 1% of the datasheet's.
-# usage: rom_stm32flash.sh BOARD STM32FLASH
+# usage: rom_stm32flash.sh BOARD   (stm32flash from PATH; exit 77 without it)
 set -euo pipefail
 board=$1
-stm32flash=$2
+stm32flash=$(command -v stm32flash) ||
+	{ echo "SKIPPED: stm32flash not installed (scripts/setup.sh installs it)"; exit 77; }
 dir=$(mktemp -d /tmp/ts-rom-stm32flash-XXXXXX)
 pid=
 cleanup() {
