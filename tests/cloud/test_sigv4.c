@@ -29,6 +29,7 @@
 #include "twinslot/err.h"
 #include "twinslot/sha256.h"
 #include "twinslot/sigv4.h"
+#include "twinslot/text.h"
 
 #define SUITE_DATE "20150830T123600Z"
 #define SUITE_KEY "AKIDEXAMPLE"
@@ -398,7 +399,7 @@ static int run_case(const char *dir, const char *name)
 	uint8_t bh[32];
 	char bhex[65];
 	ts_sha256(body, strlen(body), bh);
-	ts_sigv4_hex(bh, 32, bhex);
+	ts_hex(bh, 32, bhex);
 
 	struct ts_sigv4_request req = { .method = method, .host = host, .path = target,
 					.query = q, .nquery = nq, .headers = hdr,

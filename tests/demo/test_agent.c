@@ -3,6 +3,7 @@
  * update engine on the in-process board model of tests/host/fake_board.c.
  * Assertions are on the requests made, the store, and the flash bytes. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 
 #include "fake_board.h"
 #include "twinslot/agent.h"
+#include "twinslot/bytes.h"
 #include "twinslot/err.h"
 #include "twinslot/journal.h"
 #include "twinslot/layout.h"
@@ -34,6 +36,8 @@ static int n_req, n_head, n_get, n_put, n_304;
 static char last_inm[80];
 static bool ignore_inm;     /* a server that does not do If-None-Match */
 static long cut_after = -1; /* drop the next image GET after this many body bytes */
+static int stop_at_get = -1;  /* raise the engine's stop flag at this GET */
+static volatile sig_atomic_t stop_flag;
 
 static struct obj *find(const char *key)
 {
@@ -64,6 +68,8 @@ static void s3_reset(void)
 		free(objs[i].data);
 	memset(objs, 0, sizeof objs);
 	n_req = n_head = n_get = n_put = n_304 = 0;
+	stop_at_get = -1;
+	stop_flag = 0;
 	ignore_inm = false;
 	cut_after = -1;
 	last_inm[0] = 0;
@@ -119,6 +125,8 @@ static int fake_http(void *ctx, const struct ts_http_request *r, const struct ts
 		return 0;
 	}
 	n_get++;
+	if (n_get == stop_at_get)
+		stop_flag = 1; /* as a SIGTERM would, in the middle of the image */
 	const char *im = hdr(r, "If-Match");
 	if (im && im[0] && strcmp(im, o->etag) != 0)
 		return s->on_status(s->arg, 412);
@@ -300,6 +308,8 @@ static void no_change_poll_is_exactly_one_head(void **state)
 
 	for (int i = 0; i < 3; i++) {
 		n_req = n_head = n_get = n_put = n_304 = 0;
+	stop_at_get = -1;
+	stop_flag = 0;
 		assert_int_equal(ts_agent_poll(&agent), TS_AGENT_UNCHANGED);
 		assert_int_equal(n_req, 1);
 		assert_int_equal(n_head, 1);
@@ -572,6 +582,42 @@ static void never_confirming_image_gets_nrst_pulses_until_rollback(void **state)
 	fake_board_close(&fb);
 }
 
+/* SIGTERM (systemd stopping the agent) in the middle of an install: the
+ * engine stops at its next safe point, nothing is committed, the board runs
+ * its application again, and the release is not counted as failed. */
+static void stop_request_abandons_the_update_uncommitted(void **state)
+{
+	(void)state;
+	static struct fake_board fb;
+	fake_board_open(&fb);
+	agent_on_board(&fb, 2000);
+	engine.stop = &stop_flag;
+	uint32_t la = make_image(img_a, TS_SLOT_A, TS_VERSION(1, 1, 0), 7, 50000);
+	uint32_t lb = make_image(img_b, TS_SLOT_B, TS_VERSION(1, 1, 0), 7, 50000);
+	publish(TS_VERSION(1, 1, 0), "demo", img_a, la, img_b, lb);
+	n_get = 0;
+	stop_at_get = 3; /* the manifest, the first piece, then the stop */
+	unsigned boots = fb.app_boots;
+	assert_int_equal(ts_agent_poll(&agent), TS_AGENT_STOPPED);
+	assert_non_null(strstr(agent.msg, "stopped on request while writing: nothing committed"));
+	assert_false(fb.boot0);                 /* BOOT0 released ... */
+	assert_int_equal(fb.app_boots - boots, 1); /* ... and the application reset */
+	struct ts_journal_state js;
+	journal(&fb, &js);
+	assert_int_equal(js.newest.type, TS_REC_CONFIRMED);
+	assert_int_equal(js.newest.slot, TS_SLOT_A);
+	assert_true(ts_all_ff(slot_mem(&fb, TS_SLOT_B), TS_IMAGE_HDR_SIZE)); /* no header */
+	assert_int_equal(agent.tries, 0);        /* not a failure of the release */
+	assert_string_equal(agent.etag, "");     /* not settled: tried again later */
+	/* Started again, it installs the release. */
+	stop_flag = 0;
+	fb.console = "twinslot-boot: slot B v1.1.0 trial 1/3 (new image)\n"
+		     "twinslot-app: v1.1.0 slot B\ntwinslot-app: confirmed\n";
+	assert_int_equal(ts_agent_poll(&agent), TS_AGENT_CONFIRMED);
+	assert_memory_equal(slot_mem(&fb, TS_SLOT_B), img_b, lb);
+	fake_board_close(&fb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +629,7 @@ int main(void)
 		cmocka_unit_test_setup(streams_the_release_into_the_board, setup),
 		cmocka_unit_test_setup(hash_mismatch_commits_nothing, setup),
 		cmocka_unit_test_setup(never_confirming_image_gets_nrst_pulses_until_rollback, setup),
+		cmocka_unit_test_setup(stop_request_abandons_the_update_uncommitted, setup),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	s3_reset();

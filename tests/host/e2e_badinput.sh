@@ -135,6 +135,9 @@ done <<EOF
 1|once.conf:4: unknown setting "once"|agent --config once.conf
 1|twice.conf:4: "port" is set twice in the file|agent --config twice.conf
 1|flag.conf:4: json takes true or false, not "maybe"|agent --config flag.conf
+# unreachable endpoints: the cause is named, nothing on the board changes
+4|HEAD s3://b/manifest.json: cannot connect (refused, or no route to the host)|agent $S3 $B --once
+1|cannot connect (refused, or no route to the host)|publish $S3 --release r1.1.0 --access-key K --secret-key S
 # publish: refused before the network
 2|--bucket, --endpoint and --release are required|publish --endpoint http://127.0.0.1:1 --release r1.1.0
 2|no credentials|publish $S3 --release r1.1.0

@@ -9,6 +9,7 @@
 #include "board_cli.h"
 #include "cli.h"
 #include "twinslot/err.h"
+#include "twinslot/membuf.h"
 #include "twinslot/version.h"
 
 static const char USAGE[] =
@@ -47,18 +48,9 @@ static const struct ts_cmdspec SPEC = {
 struct image {
 	char path[4200];
 	uint8_t *data;
-	size_t len, pos;
+	size_t len;
 	bool ok;
 };
-
-static long image_read(void *arg, uint8_t *buf, size_t n)
-{
-	struct image *im = arg;
-	size_t k = im->len - im->pos < n ? im->len - im->pos : n;
-	memcpy(buf, im->data + im->pos, k);
-	im->pos += k;
-	return (long)k;
-}
 
 static int load_image(const char *cmd, struct image *im)
 {
@@ -134,7 +126,8 @@ static int run(struct ts_board_cli *b, struct image im[TS_SLOT_COUNT])
 		ts_update_restart(u);
 		return err;
 	}
-	struct ts_source src = { image_read, src_im };
+	struct ts_membuf mb = { src_im->data, src_im->len, 0 };
+	struct ts_source src = { ts_membuf_read, &mb };
 	if ((err = ts_update_install(u, &src)) != TS_OK) {
 		int rc = ts_board_fail(b, err);
 		if (err != TS_ERR_CANCELED)

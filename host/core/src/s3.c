@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "twinslot/err.h"
+#include "twinslot/membuf.h"
+#include "twinslot/text.h"
 #include "twinslot/sha256.h"
 
 #define MAX_HDRS 10
@@ -454,6 +456,23 @@ static void describe(const struct ts_s3 *s3, const char *key, const char *url, c
 
 /* ---- operations ------------------------------------------------------- */
 
+/* One request that is not a download: sent once; a transport failure
+ * leaves "METHOD what: cause" in s3->error. what (200 bytes) names the
+ * object for the caller's own messages. */
+static int request(struct ts_s3 *s3, const char *method, const char *key,
+		   struct ts_http_header *h, size_t nh, const struct body_src *body,
+		   struct xfer *x, char *what)
+{
+	memset(x, 0, sizeof *x);
+	x->s3 = s3;
+	s3->error[0] = '\0';
+	describe(s3, key, NULL, what, 200);
+	int rc = send(s3, method, key, NULL, h, nh, body, x);
+	if (rc < 0 && !s3->error[0])
+		snprintf(s3->error, sizeof s3->error, "%s %s: %s", method, what, cause(s3, rc));
+	return rc;
+}
+
 int ts_s3_head(struct ts_s3 *s3, const char *key, const char *if_none_match,
 	       struct ts_s3_object *obj)
 {
@@ -462,18 +481,10 @@ int ts_s3_head(struct ts_s3 *s3, const char *key, const char *if_none_match,
 	if (if_none_match && if_none_match[0])
 		h[nh++] = (struct ts_http_header){ "If-None-Match", if_none_match };
 	struct xfer x;
-	memset(&x, 0, sizeof x);
-	x.s3 = s3;
-	s3->error[0] = '\0';
 	char what[200];
-	describe(s3, key, NULL, what, sizeof what);
-	int rc = send(s3, "HEAD", key, NULL, h, nh, NULL, &x);
-	if (rc < 0) {
-		if (!s3->error[0])
-			snprintf(s3->error, sizeof s3->error, "HEAD %s: %s", what,
-				 cause(s3, rc));
+	int rc = request(s3, "HEAD", key, h, nh, NULL, &x, what);
+	if (rc < 0)
 		return rc;
-	}
 	memset(obj, 0, sizeof *obj);
 	if (x.status == 304) {
 		obj->not_modified = true;
@@ -691,17 +702,10 @@ int ts_s3_put(struct ts_s3 *s3, const char *key, const char *content_type,
 	struct ts_http_header h[MAX_HDRS];
 	struct body_src b = { read_body, body_arg, body_len, payload_sha256_hex, content_type };
 	struct xfer x;
-	memset(&x, 0, sizeof x);
-	x.s3 = s3;
-	s3->error[0] = '\0';
 	char what[200];
-	describe(s3, key, NULL, what, sizeof what);
-	int rc = send(s3, "PUT", key, NULL, h, 0, &b, &x);
-	if (rc < 0) {
-		if (!s3->error[0])
-			snprintf(s3->error, sizeof s3->error, "PUT %s: %s", what, cause(s3, rc));
+	int rc = request(s3, "PUT", key, h, 0, &b, &x, what);
+	if (rc < 0)
 		return rc;
-	}
 	if (x.status != 200)
 		return http_error(s3, "PUT", what, &x);
 	if (obj) {
@@ -712,29 +716,15 @@ int ts_s3_put(struct ts_s3 *s3, const char *key, const char *content_type,
 	return TS_OK;
 }
 
-struct buf_body {
-	const uint8_t *p;
-	size_t len, pos;
-};
-
-static long buf_read(void *arg, uint8_t *buf, size_t n)
-{
-	struct buf_body *b = arg;
-	size_t k = b->len - b->pos < n ? b->len - b->pos : n;
-	memcpy(buf, b->p + b->pos, k);
-	b->pos += k;
-	return (long)k;
-}
-
 int ts_s3_put_buf(struct ts_s3 *s3, const char *key, const char *content_type,
 		  const void *data, size_t len, struct ts_s3_object *obj)
 {
 	uint8_t h[TS_SHA256_LEN];
 	char hex[2 * TS_SHA256_LEN + 1];
-	struct buf_body b = { data, len, 0 };
+	struct ts_membuf b = { data, len, 0 };
 	if (len && !data)
 		return TS_ERR_INVAL;
 	ts_sha256(data, len, h);
-	ts_sigv4_hex(h, sizeof h, hex);
-	return ts_s3_put(s3, key, content_type, len, buf_read, &b, hex, obj);
+	ts_hex(h, sizeof h, hex);
+	return ts_s3_put(s3, key, content_type, len, ts_membuf_read, &b, hex, obj);
 }

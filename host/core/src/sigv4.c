@@ -10,20 +10,11 @@
 
 #include "twinslot/err.h"
 #include "twinslot/sha256.h"
+#include "twinslot/text.h"
 
 /* ---- small helpers ---------------------------------------------------- */
 
 static const char HEXU[] = "0123456789ABCDEF";
-static const char HEXL[] = "0123456789abcdef";
-
-void ts_sigv4_hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = HEXL[p[i] >> 4];
-		out[2 * i + 1] = HEXL[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static bool unreserved(unsigned char c)
 {
@@ -447,7 +438,7 @@ static int canonical_request(struct signing *s, struct ts_sigv4_result *out)
 		return TS_ERR_BUFSIZE;
 	uint8_t digest[TS_SHA256_LEN];
 	ts_sha256_final(&cr.sha, digest);
-	ts_sigv4_hex(digest, sizeof digest, s->request_hash);
+	ts_hex(digest, sizeof digest, s->request_hash);
 	return TS_OK;
 }
 
@@ -488,7 +479,7 @@ static int signature(const struct signing *s, const uint8_t key[TS_SHA256_LEN],
 	uint8_t sig[TS_SHA256_LEN];
 	ts_hmac_sha256_final(&mac, sig);
 	memset(&mac, 0, sizeof mac);
-	ts_sigv4_hex(sig, sizeof sig, out->signature);
+	ts_hex(sig, sizeof sig, out->signature);
 	return TS_OK;
 }
 

@@ -1,5 +1,9 @@
-/* JSON escaping and hex (see text.h). */
+/* JSON escaping and hex (see text.h), memory readers (membuf.h). */
 #include "twinslot/text.h"
+
+#include <string.h>
+
+#include "twinslot/membuf.h"
 
 static const char HEX[] = "0123456789abcdef";
 
@@ -41,4 +45,13 @@ void ts_hex(const uint8_t *p, size_t len, char *out)
 		out[2 * i + 1] = HEX[p[i] & 15];
 	}
 	out[2 * len] = '\0';
+}
+
+long ts_membuf_read(void *arg, uint8_t *buf, size_t n)
+{
+	struct ts_membuf *m = arg;
+	size_t k = m->len - m->pos < n ? m->len - m->pos : n;
+	memcpy(buf, m->p + m->pos, k);
+	m->pos += k;
+	return (long)k;
 }

@@ -114,7 +114,4 @@ void ts_sigv4_amz_date(uint64_t unix_s, char out[17]);
  */
 long ts_sigv4_uri_encode(const char *s, bool keep_slash, char *out, size_t n);
 
-/* Lower-case hex of n bytes into out (2n+1 bytes). */
-void ts_sigv4_hex(const uint8_t *p, size_t n, char *out);
-
 #endif
