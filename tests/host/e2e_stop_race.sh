@@ -22,7 +22,7 @@ for v in 1.0.0 1.1.0 1.2.0 1.3.0; do
   "$T" pack --version $v --product 7 --slot-a "$FW/app-a.elf" --slot-b "$FW/app-b.elf" --out-dir r$v >/dev/null
 done
 cp "$FW/app-b.bin" big-b.bin
-head -c $((128 * 1024 - 512 - $(stat -c%s "$FW/app-b.bin"))) /dev/urandom >> big-b.bin
+head -c $((200 * 1024 - 512 - $(stat -c%s "$FW/app-b.bin"))) /dev/urandom >> big-b.bin
 "$T" pack --version 1.9.0 --product 7 --slot-b big-b.bin --addr-b 0x08080200 --out-dir rbig >/dev/null
 "$T" compose -o flash.bin --bootloader "$FW/bootloader.bin" --slot-a r1.0.0/slot-a.img \
   --record confirmed:a >/dev/null
@@ -51,10 +51,10 @@ stop_at() { # SIGNAL EVENT-TYPE PHASE-WORDS
   grep -F "stopped on request $words: nothing committed" err.txt >/dev/null || fail "no stop line"
   grep -F "stopped: slot A v1.0.0 (running), slot B empty; nothing new was committed" err.txt \
     >/dev/null || fail "no slot line"
-  for _ in $(seq 100); do in_app && break; sleep 0.05; done
+  for _ in $(seq 300); do in_app && break; sleep 0.05; done
   in_app || fail "the board is not back in its application: $("$CTL" ctl.sock state)"
-  for _ in $(seq 100); do tail -2 console.txt | grep "already confirmed" >/dev/null && break; sleep 0.05; done
-  tail -3 console.txt | grep "twinslot-app: v1.0.0 slot A" >/dev/null || fail "v1.0.0 did not run again"
+  for _ in $(seq 300); do tail -1 console.txt | grep "already confirmed" >/dev/null && break; sleep 0.05; done
+  tail -4 console.txt | grep "twinslot-app: v1.0.0 slot A" >/dev/null || fail "v1.0.0 did not run again"
   slot_b_blank || fail "slot B has a header after a stopped write"
   events_since "$m" | grep '"type":"flash_program".*"addr":134742016,' >/dev/null &&
     fail "the header (0x08080000) was written"

@@ -34,9 +34,9 @@ static const struct ts_optdef OPTS[] = {
 	{ "--product", NULL, "NAME", "the manifest's product (default: twinslot)" },
 	{ "--virtual-hosted", NULL, NULL, "bucket.host/key URLs instead of host/bucket/key" },
 	{ "--ca-file", NULL, "PEM", "trust these CAs instead of the system's" },
-	{ "--access-key", NULL, "K", "credentials (default: AWS_ACCESS_KEY_ID," },
-	{ "--secret-key", NULL, "S", "AWS_SECRET_ACCESS_KEY," },
-	{ "--session-token", NULL, "T", "AWS_SESSION_TOKEN)" },
+	{ "--access-key", NULL, "K", "credentials (default: $AWS_ACCESS_KEY_ID)" },
+	{ "--secret-key", NULL, "S", "(default: $AWS_SECRET_ACCESS_KEY)" },
+	{ "--session-token", NULL, "T", "(default: $AWS_SESSION_TOKEN)" },
 };
 
 static const struct ts_cmdspec SPEC = {

@@ -154,6 +154,7 @@ int ts_update_enter_rom(struct ts_update *u)
 	int err;
 
 	u->phase = TS_PHASE_CONNECT;
+	u->committed = false;
 	if ((err = ts_port_require(p, TS_NEED_LINK | TS_NEED_CLOCK, u->msg, sizeof u->msg)) != 0)
 		return err;
 	if ((err = p->link->configure(p->link_ctx, u->cfg.baud, true)) != TS_OK)
@@ -348,6 +349,8 @@ int ts_update_read_board(struct ts_update *u)
 int ts_update_connect(struct ts_update *u)
 {
 	int err = ts_update_enter_rom(u);
+	if (!err)
+		err = stopped(u, "after entering the ROM bootloader");
 	return err ? err : ts_update_read_board(u);
 }
 
