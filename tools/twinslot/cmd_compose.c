@@ -131,17 +131,6 @@ static int load_slot(struct slot_in *s, enum ts_slot slot)
 	return 0;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Parse one --record spec into r (seq left for the caller). */
 static int parse_record(const char *spec, const struct slot_in slots[TS_SLOT_COUNT],
 			struct ts_record *r)
@@ -216,7 +205,7 @@ static int parse_record(const char *spec, const struct slot_in slots[TS_SLOT_COU
 		size_t hl = strlen(field[4]);
 		bool hex_ok = hl == 2 * TS_RECORD_HASH_LEN || hl == 2 * TS_SHA256_LEN;
 		for (size_t i = 0; hex_ok && i < hl; i++)
-			hex_ok = hexval(field[4][i]) >= 0;
+			hex_ok = ts_hex_digit(field[4][i]) >= 0;
 		if (!hex_ok) {
 			ts_cli_err(CMD, "--record \"%s\": hash \"%s\": expected 24 or 64 "
 				   "hex digits (the first 12 bytes, or all, of the image's "
@@ -224,8 +213,8 @@ static int parse_record(const char *spec, const struct slot_in slots[TS_SLOT_COU
 			return -1;
 		}
 		for (size_t i = 0; i < TS_RECORD_HASH_LEN; i++)
-			r->hash[i] = (uint8_t)(hexval(field[4][2 * i]) << 4 |
-					       hexval(field[4][2 * i + 1]));
+			r->hash[i] = (uint8_t)(ts_hex_digit(field[4][2 * i]) << 4 |
+					       ts_hex_digit(field[4][2 * i + 1]));
 		return 0;
 	}
 	const struct slot_in *s = &slots[slot];

@@ -4,6 +4,7 @@
 
 #include "twinslot/assert.h"
 #include "twinslot/err.h"
+#include "twinslot/text.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -47,17 +48,6 @@ static bool is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-static int hexdigit(int c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The four hex digits after "\u" at p[0..1]; -1 if they are not there. */
 static long hex4(const char *p, size_t avail)
 {
@@ -65,7 +55,7 @@ static long hex4(const char *p, size_t avail)
 		return -1;
 	long v = 0;
 	for (int i = 2; i < 6; i++) {
-		int d = hexdigit((unsigned char)p[i]);
+		int d = ts_hex_digit((unsigned char)p[i]);
 		if (d < 0)
 			return -1;
 		v = v << 4 | d;

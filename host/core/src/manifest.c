@@ -10,6 +10,7 @@
 
 #include "json.h"
 #include "twinslot/err.h"
+#include "twinslot/text.h"
 #include "twinslot/layout.h"
 #include "twinslot/version.h"
 
@@ -61,13 +62,10 @@ static bool only_fields(const struct ts_json_value *obj, const char *const *allo
 	return true;
 }
 
+/* A manifest's hashes are lower-case hex only. */
 static int hexval(char ch)
 {
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
+	return ch >= 'A' && ch <= 'F' ? -1 : ts_hex_digit(ch);
 }
 
 /* A number as written, for messages (numbers are short ASCII). */

@@ -38,6 +38,17 @@ size_t ts_json_escape(char *out, size_t n, const char *s)
 	return k;
 }
 
+int ts_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void ts_hex(const uint8_t *p, size_t len, char *out)
 {
 	for (size_t i = 0; i < len; i++) {

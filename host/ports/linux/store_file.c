@@ -7,13 +7,10 @@
 
 #include "linux_port.h"
 #include "twinslot/err.h"
+#include "twinslot/text.h"
 
 #define LINE_MAX_LEN 2200
 
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 long ts_store_get(void *ctx, const char *key, void *buf, size_t n)
 {
@@ -31,12 +28,12 @@ long ts_store_get(void *ctx, const char *key, void *buf, size_t n)
 			continue;
 		const char *h = line + kl + 1;
 		size_t len = 0;
-		while (hexval(h[0]) >= 0 && hexval(h[1]) >= 0) {
+		while (ts_hex_digit(h[0]) >= 0 && ts_hex_digit(h[1]) >= 0) {
 			if (len == n) {
 				ret = TS_ERR_BUFSIZE;
 				break;
 			}
-			((uint8_t *)buf)[len++] = (uint8_t)(hexval(h[0]) << 4 | hexval(h[1]));
+			((uint8_t *)buf)[len++] = (uint8_t)(ts_hex_digit(h[0]) << 4 | ts_hex_digit(h[1]));
 			h += 2;
 		}
 		if (ret != TS_ERR_BUFSIZE)

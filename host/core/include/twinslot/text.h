@@ -15,6 +15,9 @@
  */
 size_t ts_json_escape(char *out, size_t n, const char *s);
 
+/* The value of one hex digit (0-9, a-f, A-F), or -1. */
+int ts_hex_digit(int c);
+
 /* Lower-case hex of p[0..len) into out (2 * len + 1 bytes). */
 void ts_hex(const uint8_t *p, size_t len, char *out);
 
