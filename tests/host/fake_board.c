@@ -51,12 +51,22 @@ static long rd(void *ctx, uint8_t *buf, size_t n, uint32_t timeout_ms)
 static int wr(void *ctx, const uint8_t *buf, size_t n)
 {
 	struct fake_board *fb = ctx;
+	if (fb->wm_cmd && n == 5 && fb->nwm < sizeof fb->wm / sizeof fb->wm[0]) {
+		fb->wm[fb->nwm].addr = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 |
+				       (uint32_t)buf[2] << 8 | buf[3];
+		fb->wm[fb->nwm++].data_at = fb->written + 5;
+	}
+	fb->wm_cmd = n == 2 && buf[0] == 0x31 && buf[1] == 0xCE;
 	for (size_t i = 0; i < n; i++) {
 		fb->written++;
 		if (fb->die_after >= 0 && fb->written > (uint64_t)fb->die_after)
 			fb->dead = true;
+		uint8_t byte = buf[i];
+		for (unsigned k = 0; k < fb->nflip; k++)
+			if (fb->flip[k].at == fb->written)
+				byte ^= fb->flip[k].mask;
 		if (!fb->dead && fb->in_rom)
-			sim_rom_rx(&fb->rom, buf[i], fb->now_ns);
+			sim_rom_rx(&fb->rom, byte, fb->now_ns);
 	}
 	fb->now_ns += 1000; /* 1 us */
 	return TS_OK;

@@ -20,6 +20,15 @@ struct fake_board {
 	uint64_t now_ns;
 	bool boot0, nrst_low, in_rom;
 	long long die_after;     /* -1: never */
+	/* Line faults, host to ROM: XOR flip[i].mask into byte flip[i].at of
+	 * the stream (counted as `written`). */
+	struct { uint64_t at; uint8_t mask; } flip[4];
+	unsigned nflip;
+	/* Each Write Memory seen: its address and where its data frame (the
+	 * N byte) starts in the stream, for placing flips on a second run. */
+	struct { uint32_t addr; uint64_t data_at; } wm[64];
+	unsigned nwm;
+	bool wm_cmd;
 	uint64_t written;
 	bool dead;
 	const char *console;     /* played after a reset with BOOT0 low */

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "fake_board.h"
+#include "twinslot/bytes.h"
 #include "twinslot/err.h"
 #include "twinslot/journal.h"
 #include "twinslot/layout.h"
@@ -354,6 +355,84 @@ static void outcome_from_console(void **state)
 	fake_board_close(&fb);
 }
 
+/* Where the data frames of the first two Write Memory commands into slot
+ * B's body start in the host's byte stream, from a run without faults (the
+ * engine is deterministic on the virtual clock). */
+static void body_frames(const uint8_t *image, uint32_t len, uint64_t at[2])
+{
+	static struct fake_board dry;
+	struct ts_update u;
+	struct ts_update_cfg c = cfg();
+	board_with_a(&dry);
+	dry.nwm = 0;
+	assert_int_equal(flash_image(&dry, &u, &c, image, len), TS_OK);
+	unsigned k = 0;
+	for (unsigned i = 0; i < dry.nwm && k < 2; i++)
+		if (dry.wm[i].addr >= TS_SLOT_B_ADDR + TS_IMAGE_HDR_SIZE &&
+		    dry.wm[i].addr < TS_SLOT_B_ADDR + TS_SLOT_SIZE)
+			at[k++] = dry.wm[i].data_at;
+	assert_int_equal(k, 2);
+	fake_board_close(&dry);
+}
+
+/* Two flipped bits in one Write Memory frame cancel in AN3155's XOR
+ * checksum: the ROM writes the wrong data and ACKs. On a link that also
+ * showed a detected error (a NACK and a retry), the engine reads the image
+ * back before committing, finds the damage, and commits nothing. */
+static void undetected_link_error_is_caught_before_commit(void **state)
+{
+	(void)state;
+	static struct fake_board fb;
+	struct ts_update u;
+	struct ts_update_cfg c = cfg();
+	static uint8_t newer[TS_IMAGE_HDR_SIZE + 20000];
+	uint32_t len = make_image(newer, TS_SLOT_B, TS_VERSION(2, 1, 0), 7, 20000);
+	uint64_t at[2];
+	body_frames(newer, len, at);
+	board_with_a(&fb);
+	/* Block 1: bit 0 of data bytes 10 and 20 (the XOR still matches).
+	 * Block 2: bit 7 of data byte 30 (the checksum catches it: NACK). */
+	fb.flip[0].at = at[0] + 1 + 10, fb.flip[0].mask = 0x01;
+	fb.flip[1].at = at[0] + 1 + 20, fb.flip[1].mask = 0x01;
+	fb.flip[2].at = at[1] + 1 + 30, fb.flip[2].mask = 0x80;
+	fb.nflip = 3;
+	assert_int_equal(flash_image(&fb, &u, &c, newer, len), TS_ERR_HASH);
+	assert_non_null(strstr(u.msg, "read-back"));
+	assert_non_null(strstr(fb.log, "reading the image back before committing"));
+	assert_false(u.committed);
+	struct ts_journal_state st;
+	scan(&fb, &st);
+	assert_int_equal(st.newest.type, TS_REC_CONFIRMED);
+	assert_int_equal(st.newest.slot, TS_SLOT_A);
+	/* The slot got no header: nothing the bootloader would take. */
+	assert_true(ts_all_ff(slot_mem(&fb, TS_SLOT_B), TS_IMAGE_HDR_SIZE));
+	fake_board_close(&fb);
+}
+
+/* The same two cancelling flips on a link that shows no other error: the
+ * per-block checksum cannot see them and nothing prompts a read-back, so
+ * only --read-back (or the bootloader's hash at the trial boot) finds them.
+ * This pins down what the automatic read-back covers. */
+static void cancelling_flips_alone_need_read_back(void **state)
+{
+	(void)state;
+	static struct fake_board fb;
+	struct ts_update u;
+	struct ts_update_cfg c = cfg();
+	static uint8_t newer[TS_IMAGE_HDR_SIZE + 20000];
+	uint32_t len = make_image(newer, TS_SLOT_B, TS_VERSION(2, 1, 0), 7, 20000);
+	uint64_t at[2];
+	body_frames(newer, len, at);
+	board_with_a(&fb);
+	fb.flip[0].at = at[0] + 1 + 10, fb.flip[0].mask = 0x01;
+	fb.flip[1].at = at[0] + 1 + 20, fb.flip[1].mask = 0x01;
+	fb.nflip = 2;
+	c.read_back = true;
+	assert_int_equal(flash_image(&fb, &u, &c, newer, len), TS_ERR_HASH);
+	assert_false(u.committed);
+	fake_board_close(&fb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +443,8 @@ int main(void)
 		cmocka_unit_test(cheap_journal_read_is_bounded),
 		cmocka_unit_test(wrong_chip_is_refused),
 		cmocka_unit_test(outcome_from_console),
+		cmocka_unit_test(undetected_link_error_is_caught_before_commit),
+		cmocka_unit_test(cancelling_flips_alone_need_read_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
