@@ -286,24 +286,71 @@ static void write_memory_refuses_bad_arguments(void **state)
 	script_done(); /* nothing was sent */
 }
 
+/* Read Memory of 4 bytes at 0x08020100 answered with d. */
+static void read4(const uint8_t d[4])
+{
+	W(0x11, 0xEE); R(0x79);
+	W(0x08, 0x02, 0x01, 0x00, 0x0B); R(0x79);
+	W(0x03, 0xFC); R(0x79);
+	R(d[0], d[1], d[2], d[3]);
+}
+
+static void write4(const uint8_t d[4])
+{
+	W(0x31, 0xCE); R(0x79);
+	W(0x08, 0x02, 0x01, 0x00, 0x0B); R(0x79);
+	W(0x03, d[0], d[1], d[2], d[3], 0x03 ^ d[0] ^ d[1] ^ d[2] ^ d[3]);
+}
+
+/* A NACKed flash write is retried after a re-sync, once two reads agree
+ * that the block is still erased. */
 static void write_nack_is_retried_after_resync(void **state)
 {
 	(void)state;
 	synced();
-	const uint8_t d[4] = { 0xAA, 0xBB, 0xCC, 0xDD };
-	for (int i = 0; i < 2; i++) {
-		W(0x31, 0xCE); R(0x79);
-		W(0x08, 0x02, 0x01, 0x00, 0x0B); R(0x79);
-		W(0x03, 0xAA, 0xBB, 0xCC, 0xDD, 0x03 ^ 0xAA ^ 0xBB ^ 0xCC ^ 0xDD);
-		if (i == 0) {
-			R(0x1F);           /* NACK: corrupted on the wire */
-			W(0x7F); R(0x1F);  /* re-sync: already synced */
-		} else {
-			R(0x79);
-		}
-	}
+	const uint8_t d[4] = { 0xAA, 0xBB, 0xCC, 0xDD }, ff[4] = { 0xFF, 0xFF, 0xFF, 0xFF };
+	write4(d);
+	R(0x1F);           /* NACK: corrupted on the wire */
+	W(0x7F); R(0x1F);  /* re-sync: already synced */
+	read4(ff);
+	read4(ff);
+	write4(d);
+	R(0x79);
 	assert_int_equal(ts_an3155_write_memory(&C, 0x08020100u, d, 4), TS_OK);
 	assert_int_equal(C.retried, 1);
+	script_done();
+}
+
+/* The ROM programmed the block but its ACK was lost: the retry finds the
+ * data there and does not program it twice (the ROM would refuse a write
+ * over programmed bytes, and the update would fail for nothing). */
+static void lost_ack_is_not_written_twice(void **state)
+{
+	(void)state;
+	synced();
+	const uint8_t d[4] = { 0xAA, 0xBB, 0xCC, 0xDD };
+	write4(d);
+	R(0x55);           /* garbage where the ACK should be */
+	W(0x7F); R(0x1F);  /* re-sync */
+	read4(d);
+	read4(d);
+	assert_int_equal(ts_an3155_write_memory(&C, 0x08020100u, d, 4), TS_OK);
+	script_done();
+}
+
+/* After a lost answer the block holds something else: no blind retry. */
+static void other_data_after_lost_ack_stops(void **state)
+{
+	(void)state;
+	synced();
+	const uint8_t d[4] = { 0xAA, 0xBB, 0xCC, 0xDD }, x[4] = { 0xAA, 0x00, 0xCC, 0xDD };
+	write4(d);
+	R(0x55);
+	W(0x7F); R(0x1F);
+	read4(x);
+	read4(x);
+	assert_int_equal(ts_an3155_write_memory(&C, 0x08020100u, d, 4), TS_ERR_FLASH);
+	assert_non_null(strstr(C.msg, "holds other data (byte 1: 0x00, not 0xBB)"));
 	script_done();
 }
 
@@ -402,6 +449,8 @@ int main(void)
 		cmocka_unit_test_setup(write_memory_pads_with_ff, setup),
 		cmocka_unit_test_setup(write_memory_refuses_bad_arguments, setup),
 		cmocka_unit_test_setup(write_nack_is_retried_after_resync, setup),
+		cmocka_unit_test_setup(lost_ack_is_not_written_twice, setup),
+		cmocka_unit_test_setup(other_data_after_lost_ack_stops, setup),
 		cmocka_unit_test_setup(read_timeout_names_command_and_address, setup),
 		cmocka_unit_test_setup(garbage_instead_of_ack, setup),
 		cmocka_unit_test_setup(erase_uses_datasheet_timeouts, setup),

@@ -38,8 +38,8 @@ enum ts_board_exit {
 	"     the new image was not committed; retry\n" \
 	"  5  installed, but the board rolled back to the previous image\n" \
 	"  6  installed, but no verdict within the time-out\n" \
-	"  7  committed, but the board could not be restarted or watched (or a\n" \
-	"     signal stopped the wait): see 'twinslot status'\n" \
+	"  7  committed (or the journal write broke off, so it may be), but the\n" \
+	"     outcome was not observed: see 'twinslot status'\n" \
 	"  8  stopped by SIGINT/SIGTERM at a safe point before anything was\n" \
 	"     committed; the board runs its application again (the last line\n" \
 	"     says what each slot holds)\n"

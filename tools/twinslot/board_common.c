@@ -216,7 +216,7 @@ int ts_board_fail(struct ts_board_cli *b, int err)
 		return TS_BEXIT_REFUSED;
 	if (ph == TS_PHASE_CONNECT)
 		return TS_BEXIT_BOARD;
-	if (b->u.committed)
+	if (b->u.committed || b->u.commit_unsure)
 		return TS_BEXIT_UNOBSERVED;
 	return ph >= TS_PHASE_RESTART ? TS_BEXIT_BOARD : TS_BEXIT_FLASH;
 }

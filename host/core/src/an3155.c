@@ -377,6 +377,36 @@ int ts_an3155_read_memory(struct ts_an3155 *c, uint32_t addr, uint8_t *buf, size
 
 /* ---- Write Memory ---- */
 
+/* Before retrying a flash write: TS_OK when the block already holds data
+ * (two agreeing reads), 1 when it is erased (write again), or an error with
+ * a sentence when it holds something else. */
+static int already_there(struct ts_an3155 *c, uint32_t addr, const uint8_t *data, size_t n)
+{
+	uint8_t a[TS_AN3155_BLOCK_MAX], b[TS_AN3155_BLOCK_MAX];
+	for (unsigned k = 0; k < 4; k++) {
+		int err = ts_an3155_read_memory(c, addr, a, n);
+		if (!err)
+			err = ts_an3155_read_memory(c, addr, b, n);
+		if (err)
+			return err;
+		if (memcmp(a, b, n) != 0)
+			continue; /* the read itself was corrupted on its way */
+		if (memcmp(a, data, n) == 0)
+			return TS_OK;
+		size_t i = 0;
+		while (a[i] == data[i])
+			i++;
+		for (size_t e = 0; e < n; e++)
+			if (a[e] != 0xFF)
+				return fail(c, TS_ERR_FLASH, "Write Memory at 0x%08X: after a lost "
+					    "answer the flash holds other data (byte %zu: 0x%02X, not "
+					    "0x%02X): not retried", (unsigned)addr, i, a[i], data[i]);
+		return 1;
+	}
+	return fail(c, TS_ERR_IO, "Write Memory at 0x%08X: cannot read the block back "
+		    "consistently to decide on a retry: the link is too noisy", (unsigned)addr);
+}
+
 static int write_once(struct ts_an3155 *c, uint32_t addr, const uint8_t *data, size_t n,
 		      size_t padded)
 {
@@ -413,7 +443,37 @@ int ts_an3155_write_memory(struct ts_an3155 *c, uint32_t addr, const uint8_t *da
 		return fail(c, TS_ERR_INVAL, "Write Memory at 0x%08X: address not a multiple of 4",
 			    (unsigned)addr);
 	size_t padded = (n + 3u) & ~(size_t)3u;
-	RETRYING(write_once(c, addr, data, n, padded));
+	if (addr < TS_FLASH_BASE || addr - TS_FLASH_BASE >= TS_FLASH_SIZE)
+		RETRYING(write_once(c, addr, data, n, padded));
+	/* Flash: a write whose ACK was lost may have been programmed already,
+	 * and programming it again would be refused (not erased). Before each
+	 * retry, look: the data there already means done; anything but erased
+	 * bytes means stop. */
+	int err = TS_OK;
+	bool sync_failed = false;
+	char cmd_msg[sizeof(c->msg)];
+	cmd_msg[0] = 0;
+	for (unsigned t = 0; t <= c->cfg.retries; t++) {
+		if (!c->synced || t > 0) {
+			c->retried += t > 0;
+			c->resyncs += t > 0;
+			if ((err = ts_an3155_sync(c)) != TS_OK) {
+				sync_failed = true;
+				continue;
+			}
+			sync_failed = false;
+			if (t > 0) {
+				int st = already_there(c, addr, data, n);
+				if (st <= 0)
+					return st; /* TS_OK: done; < 0: a sentence in c->msg */
+			}
+		}
+		if ((err = write_once(c, addr, data, n, padded)) == TS_OK)
+			return TS_OK;
+		memcpy(cmd_msg, c->msg, sizeof(cmd_msg));
+		c->synced = false;
+	}
+	return gave_up(c, err, cmd_msg, sync_failed);
 }
 
 int ts_an3155_set_voltage_range(struct ts_an3155 *c, uint8_t range)

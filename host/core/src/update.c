@@ -155,6 +155,7 @@ int ts_update_enter_rom(struct ts_update *u)
 
 	u->phase = TS_PHASE_CONNECT;
 	u->committed = false;
+	u->commit_unsure = false;
 	if ((err = ts_port_require(p, TS_NEED_LINK | TS_NEED_CLOCK, u->msg, sizeof u->msg)) != 0)
 		return err;
 	if ((err = p->link->configure(p->link_ctx, u->cfg.baud, true)) != TS_OK)
@@ -252,10 +253,32 @@ static int read_slot_header(struct ts_update *u, enum ts_slot s)
 	return TS_OK;
 }
 
+/* Read n bytes at addr into u->block. Read Memory's data carries no
+ * checksum: on a link that has shown errors (noisy), a block counts only
+ * when two reads in a row agree, so a byte corrupted on its way back is not
+ * taken for what the flash holds. */
+static int read_block(struct ts_update *u, uint32_t addr, uint32_t n, bool noisy)
+{
+	uint8_t again[TS_AN3155_BLOCK_MAX];
+	int err = ts_an3155_read_memory(&u->rom, addr, u->block, n);
+	for (unsigned tries = 0; !err && noisy; tries++) {
+		if ((err = ts_an3155_read_memory(&u->rom, addr, again, n)) != TS_OK)
+			break;
+		if (memcmp(again, u->block, n) == 0)
+			return TS_OK;
+		if (tries == 8)
+			return fail(u, TS_ERR_IO, "Read Memory at 0x%08X: %u reads, no two in a row "
+				    "agree: the link is too noisy (check the wiring, try a lower "
+				    "--baud)", (unsigned)addr, tries + 2);
+		memcpy(u->block, again, n);
+	}
+	return err ? rom_fail(u, err) : TS_OK;
+}
+
 /* SHA-256 of len bytes of flash at addr, read over the ROM bootloader;
  * the first two words (a vector table's SP and reset handler) into vec. */
 static int hash_flash(struct ts_update *u, uint32_t addr, uint32_t len,
-		      uint8_t digest[TS_SHA256_LEN], uint32_t vec[2])
+		      uint8_t digest[TS_SHA256_LEN], uint32_t vec[2], bool noisy)
 {
 	struct ts_sha256 sha;
 	int err;
@@ -265,8 +288,8 @@ static int hash_flash(struct ts_update *u, uint32_t addr, uint32_t len,
 		uint32_t n = len - off < sizeof(u->block) ? len - off : (uint32_t)sizeof(u->block);
 		if ((err = stopped(u, "while reading flash back")) != TS_OK)
 			return err;
-		if ((err = ts_an3155_read_memory(&u->rom, addr + off, u->block, n)) != TS_OK)
-			return rom_fail(u, err);
+		if ((err = read_block(u, addr + off, n, noisy)) != TS_OK)
+			return err;
 		if (off == 0 && n >= 8) {
 			vec[0] = ts_get32(u->block);
 			vec[1] = ts_get32(u->block + 4);
@@ -286,7 +309,8 @@ static int verify_slot_body(struct ts_update *u, enum ts_slot s)
 	struct ts_board *b = &u->board;
 	uint8_t digest[TS_SHA256_LEN];
 	uint32_t vec[2];
-	int err = hash_flash(u, b->hdr[s].load_addr, b->hdr[s].app_size, digest, vec);
+	int err = hash_flash(u, b->hdr[s].load_addr, b->hdr[s].app_size, digest, vec,
+			     u->rom.retried != 0);
 	if (err)
 		return err;
 	int bad = ts_image_check_vectors(&b->hdr[s], vec[0], vec[1]);
@@ -508,11 +532,11 @@ static int stream_body(struct ts_update *u, const struct ts_source *src)
 	return TS_OK;
 }
 
-static int read_back(struct ts_update *u)
+static int read_back(struct ts_update *u, bool noisy)
 {
 	uint8_t digest[TS_SHA256_LEN];
 	uint32_t vec[2];
-	int err = hash_flash(u, u->img.load_addr, u->img.app_size, digest, vec);
+	int err = hash_flash(u, u->img.load_addr, u->img.app_size, digest, vec, noisy);
 	if (err)
 		return err;
 	if (memcmp(digest, u->img.app_sha256, TS_SHA256_LEN) != 0)
@@ -532,9 +556,8 @@ static int write_header(struct ts_update *u)
 			return rom_fail(u, err);
 	u->bytes_written += TS_IMAGE_HDR_SIZE;
 	for (uint32_t o = 0; o < TS_IMAGE_HDR_SIZE; o += TS_AN3155_BLOCK_MAX) {
-		if ((err = ts_an3155_read_memory(&u->rom, base + o, u->block,
-						 TS_AN3155_BLOCK_MAX)) != TS_OK)
-			return rom_fail(u, err);
+		if ((err = read_block(u, base + o, TS_AN3155_BLOCK_MAX, true)) != TS_OK)
+			return err;
 		if (memcmp(u->block, u->img_hdr + o, TS_AN3155_BLOCK_MAX) != 0)
 			return fail(u, TS_ERR_FLASH, "the image header read back from 0x%08X differs "
 				    "from what was written (slot not erased? write-protected?): nothing "
@@ -573,7 +596,7 @@ int ts_update_install(struct ts_update *u, const struct ts_source *src)
 	if (noisy && !u->cfg.read_back)
 		say(u, TS_LOG_WARN, "the link needed %u retries while writing: reading the image "
 		    "back before committing it", (unsigned)(u->rom.retried - retried));
-	if ((u->cfg.read_back || noisy) && (err = read_back(u)) != TS_OK)
+	if ((u->cfg.read_back || noisy) && (err = read_back(u, noisy)) != TS_OK)
 		return err;
 	if ((err = stopped(u, "before writing the header")) != TS_OK ||
 	    (err = write_header(u)) != TS_OK)
@@ -617,14 +640,18 @@ static int write_record(struct ts_update *u, uint32_t index, const struct ts_rec
 			    "refusing to program over it: nothing committed; retry (the journal is "
 			    "then read whole and compacted)", (unsigned)addr, (unsigned)index);
 	ts_record_encode(r, enc);
+	/* From here the record may be in flash whatever goes wrong. */
+	u->commit_unsure = true;
 	if ((err = ts_an3155_write_memory(&u->rom, addr, enc, TS_RECORD_SIZE)) != TS_OK)
-		return rom_fail(u, err);
-	if ((err = ts_an3155_read_memory(&u->rom, addr, back, TS_RECORD_SIZE)) != TS_OK)
-		return rom_fail(u, err);
-	if (memcmp(enc, back, TS_RECORD_SIZE) != 0)
+		return fail(u, err, "%s: the record may or may not be in the journal: see twinslot "
+			    "status", u->rom.msg);
+	if ((err = read_block(u, addr, TS_RECORD_SIZE, true)) != TS_OK)
+		return err;
+	if (memcmp(enc, u->block, TS_RECORD_SIZE) != 0)
 		return fail(u, TS_ERR_FLASH, "journal record written at 0x%08X reads back "
 			    "different: flash did not take it (sector 11 write-protected or worn?): "
 			    "see twinslot status, then retry", (unsigned)addr);
+	u->commit_unsure = false;
 	return TS_OK;
 }
 

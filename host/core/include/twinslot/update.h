@@ -119,6 +119,8 @@ struct ts_update {
 	 * the record, while waiting) with TS_ERR_CANCELED. NULL: never. */
 	const volatile sig_atomic_t *stop;
 	bool committed;                     /* a journal record was appended */
+	bool commit_unsure;                 /* a record write failed midway: it may
+	                                       be in the journal (see status) */
 	/* the image being installed */
 	struct ts_image_header img;
 	uint8_t img_hdr[TS_IMAGE_HDR_SIZE];
