@@ -19,6 +19,7 @@
  * fine (the agent keeps what it remembers in NVS).
  */
 #include <WiFi.h>
+#include <esp_random.h>
 #include <time.h>
 #include <twinslot.h>
 
