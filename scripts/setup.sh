@@ -15,6 +15,8 @@ PACKAGES=(
   stm32flash
   valgrind
   libgpiod-dev
+  gcc-xtensa-lx106 picolibc-xtensa-lx106-elf
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
 )
 
 missing=()
