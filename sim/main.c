@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,10 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 
+	/* Real time: wake-ups at the paced bytes' deadlines, not up to 50 us
+	 * (the default timer slack) after them, seven times per turnaround. */
+	if (realtime)
+		prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	board_power_on(&b);
 	uint64_t wall0 = wall_ns(), emu0 = board_now(&b);
 	uint64_t max_emu = max_time > 0 ? (uint64_t)(max_time * 1e9) : UINT64_MAX;
@@ -196,7 +201,11 @@ int main(int argc, char **argv)
 			status = 3;
 			break;
 		}
-		int timeout_ms = 0;
+		/* How long poll() may wait, in ns: exactly until the next thing due
+		 * (a paced byte, a ROM answer, the wall clock catching up), not
+		 * rounded up to a millisecond, so a turnaround costs the board
+		 * nothing of its own. */
+		int64_t timeout_ns = 0;
 		if (b.mode == BOARD_CPU) {
 			uint64_t until = now + SLICE_NS;
 			uint64_t d = board_next_deadline(&b);
@@ -207,8 +216,7 @@ int main(int argc, char **argv)
 			if (realtime) {
 				uint64_t target = emu0 + (wall_ns() - wall0);
 				if (now >= target) {
-					uint64_t ahead = now - target;
-					timeout_ms = (int)(ahead / 1000000ull) + 1;
+					timeout_ns = (int64_t)(now - target) + 1000;
 					until = now; /* wait for the wall clock */
 				} else if (until > target + 1000000ull) {
 					until = target + 1000000ull;
@@ -221,8 +229,8 @@ int main(int argc, char **argv)
 			if (d > max_emu)
 				d = max_emu;
 			if (realtime || d == UINT64_MAX) {
-				uint64_t ms = d == UINT64_MAX ? 50 : (d > now ? (d - now) / 1000000ull + 1 : 0);
-				timeout_ms = (int)(ms > 50 ? 50 : ms);
+				uint64_t ns = d == UINT64_MAX ? 50000000ull : d > now ? d - now : 0;
+				timeout_ns = (int64_t)(ns > 50000000ull ? 50000000ull : ns);
 			} else {
 				board_advance(&b, d); /* unpaced: jump to what is due next */
 			}
@@ -232,14 +240,15 @@ int main(int argc, char **argv)
 		int n = sim_serial_pollfds(&serial, pfd, 4);
 		n += control_pollfds(&ctl, pfd + n, 16 - n);
 		uint64_t w0 = wall_ns();
-		int pr = poll(pfd, (nfds_t)n, timeout_ms);
+		struct timespec ts = { (time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000) };
+		int pr = ppoll(pfd, (nfds_t)n, &ts, NULL);
 		uint64_t waited = wall_ns() - w0;
 		if (pr < 0 && errno != EINTR)
 			break;
 		if (b.mode != BOARD_CPU) {
 			if (realtime)
 				board_advance(&b, emu0 + (wall_ns() - wall0));
-			else if (timeout_ms > 0)
+			else if (timeout_ns > 0)
 				board_advance(&b, board_now(&b) + waited);
 		}
 		sim_serial_step(&serial, board_now(&b));
