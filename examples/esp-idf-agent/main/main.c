@@ -106,7 +106,9 @@ void app_main(void)
 		.endpoint = CONFIG_EXAMPLE_S3_ENDPOINT,
 		.bucket = CONFIG_EXAMPLE_S3_BUCKET,
 		.region = CONFIG_EXAMPLE_S3_REGION,
-		.virtual_hosted = IS_ENABLED(CONFIG_EXAMPLE_S3_VIRTUAL_HOSTED),
+#ifdef CONFIG_EXAMPLE_S3_VIRTUAL_HOSTED
+		.virtual_hosted = true,
+#endif
 		.creds = { or_null(CONFIG_EXAMPLE_ACCESS_KEY), or_null(CONFIG_EXAMPLE_SECRET_KEY), NULL },
 	};
 	if (ts_s3_init(&s3, &port, &scfg) != TS_OK) {

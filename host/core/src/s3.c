@@ -629,7 +629,7 @@ static int download(struct ts_s3 *s3, const char *key, const char *url, uint64_t
 			if (++restarts > MAX_RESTARTS) {
 				snprintf(s3->error, sizeof s3->error,
 					 "GET %s: the object keeps changing (%u restarts)", what,
-					 restarts - 1);
+					 (unsigned)(restarts - 1));
 				return TS_ERR_STATE;
 			}
 			struct ts_s3_object now = { 0 };
@@ -661,7 +661,7 @@ static int download(struct ts_s3 *s3, const char *key, const char *url, uint64_t
 		if (fails >= s3->cfg.max_attempts) {
 			snprintf(s3->error, sizeof s3->error,
 				 "GET %s: connection failed %u times in a row at byte %llu (%s)",
-				 what, fails, (unsigned long long)d.offset,
+				 what, (unsigned)fails, (unsigned long long)d.offset,
 				 rc < 0 ? ts_strerror(rc) : "ended early");
 			return rc < 0 ? rc : TS_ERR_IO;
 		}
