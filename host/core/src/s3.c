@@ -218,10 +218,14 @@ struct xfer {
 static int on_status(void *arg, int status)
 {
 	struct xfer *x = arg;
+	/* A second response in one request (after a 100 Continue, say):
+	 * forget the first one's headers. The first status may come after its
+	 * headers (esp_http_client learns it at their end; port.h). */
+	if (x->status) {
+		x->has_length = x->has_range = false;
+		x->seen.etag[0] = '\0';
+	}
 	x->status = status;
-	/* A new response (after a 100 Continue, say): forget headers. */
-	x->has_length = x->has_range = false;
-	x->seen.etag[0] = '\0';
 	/* A 200 to a Range request: the body starts at 0, drop what the sink
 	 * already has. */
 	x->skip = (status == 200 && x->sink) ? x->offset : 0;

@@ -89,7 +89,9 @@ struct ts_http_request {
 };
 
 /* Callbacks the port calls while the response arrives. Any of them may
- * return a negative ts_err to abort the transfer. */
+ * return a negative ts_err to abort the transfer. on_status comes before
+ * the body; it may come before the headers (libcurl) or after them
+ * (esp_http_client learns the status only at the end of the headers). */
 struct ts_http_response {
 	int (*on_status)(void *arg, int status);
 	int (*on_header)(void *arg, const char *name, const char *value);
