@@ -188,6 +188,7 @@ static int configure(struct ts_board_cli *b, struct ts_agent_cfg *acfg,
 	char msg[300];
 	ts_agent_default_cfg(acfg);
 	ts_update_default_cfg(ucfg);
+	ucfg->allow_unsigned = true; /* until --pubkey/--allow-unsigned (next step) */
 	if (!ts_arg(a, "--endpoint") || !ts_arg(a, "--bucket")) {
 		ts_cli_err(CMD, "endpoint and bucket are required (options or config file)");
 		return TS_EXIT_USAGE;

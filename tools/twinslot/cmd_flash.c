@@ -94,6 +94,7 @@ static int config(struct ts_board_cli *b, struct ts_update_cfg *cfg)
 {
 	ts_update_default_cfg(cfg);
 	cfg->force = ts_flag(&b->args, "--force");
+	cfg->allow_unsigned = true; /* until --pubkey/--allow-unsigned (next step) */
 	cfg->read_back = ts_flag(&b->args, "--read-back");
 	cfg->outcome_journal = ts_flag(&b->args, "--journal-check");
 	cfg->verify_slots = ts_flag(&b->args, "--verify");
