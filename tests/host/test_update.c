@@ -269,6 +269,42 @@ static void unsigned_and_untrusted_images_are_refused_before_erase(void **state)
 	fake_board_close(&fb);
 }
 
+/* What the manifest says must be what the signed header says. */
+static void header_disagreeing_with_the_manifest_is_refused(void **state)
+{
+	(void)state;
+	static struct fake_board fb;
+	board_with_a(&fb);
+	struct ts_update u;
+	struct ts_update_cfg c = cfg();
+	uint32_t len = make_image(img, TS_SLOT_B, TS_VERSION(2, 1, 0), 7, 30000);
+	struct mem_src m = { img, len, 0 };
+	struct ts_source src = { mem_read, &m };
+
+	ts_update_init(&u, &fb.port, &c);
+	assert_int_equal(ts_update_connect(&u), TS_OK);
+	u.expect = true;
+	u.expect_version = TS_VERSION(2, 2, 0);
+	u.expect_product_id = 7;
+	assert_int_equal(ts_update_install(&u, &src), TS_ERR_INVAL);
+	assert_non_null(strstr(u.msg, "signed header is v2.1.0, but the manifest names v2.2.0"));
+	assert_int_equal(u.phase, TS_PHASE_CHECK);
+
+	m.pos = 0;
+	u.expect_version = TS_VERSION(2, 1, 0);
+	u.expect_product_id = 8;
+	assert_int_equal(ts_update_install(&u, &src), TS_ERR_INVAL);
+	assert_non_null(strstr(u.msg, "product id 0x00000007, but the manifest's product is id "
+				      "0x00000008"));
+	assert_memory_equal(fake_board_mem(&fb), before, TS_FLASH_SIZE);
+
+	m.pos = 0;
+	u.expect_product_id = 7;
+	assert_int_equal(ts_update_install(&u, &src), TS_OK);
+	ts_update_restart(&u);
+	fake_board_close(&fb);
+}
+
 static void refusals_leave_flash_untouched(void **state)
 {
 	(void)state;
@@ -470,6 +506,7 @@ int main(void)
 		cmocka_unit_test(board_that_stops_answering_fails_then_retry_succeeds),
 		cmocka_unit_test(full_journal_is_compacted),
 		cmocka_unit_test(unsigned_and_untrusted_images_are_refused_before_erase),
+		cmocka_unit_test(header_disagreeing_with_the_manifest_is_refused),
 		cmocka_unit_test(cheap_journal_read_is_bounded),
 		cmocka_unit_test(wrong_chip_is_refused),
 		cmocka_unit_test(outcome_from_console),

@@ -397,6 +397,18 @@ int ts_update_check(struct ts_update *u, const struct ts_source *src)
 	/* Authenticity first: every later rule reads fields the signature binds. */
 	if ((err = check_signature(u)) != TS_OK)
 		return err;
+	if (u->expect && u->img.version != u->expect_version) {
+		vstr(u->img.version, v1);
+		vstr(u->expect_version, v2);
+		return fail(u, TS_ERR_INVAL, "refused: the image's signed header is v%s, but the "
+			    "manifest names v%s: the manifest does not describe this image (objects "
+			    "swapped in the bucket?)", v1, v2);
+	}
+	if (u->expect && u->img.product_id != u->expect_product_id)
+		return fail(u, TS_ERR_INVAL, "refused: the image's signed header is for product id "
+			    "0x%08X, but the manifest's product is id 0x%08X: another product's "
+			    "image (pack it with --product NAME)", (unsigned)u->img.product_id,
+			    (unsigned)u->expect_product_id);
 	enum ts_slot linked;
 	err = ts_image_header_slot(&u->img, &linked);
 	if (err == TS_ERR_SIZE)
@@ -426,10 +438,11 @@ int ts_update_check(struct ts_update *u, const struct ts_source *src)
 		vstr(b->ids[b->running].version, v2);
 		return fail(u, TS_ERR_SEMVER,
 			    "refused: the image is v%s, %s the running v%s in slot %c "
-			    "(--force overrides)", v1,
+			    "(%s--force overrides)", v1,
 			    u->img.version < b->ids[b->running].version ? "older than"
 									 : "the same version as",
-			    v2, ts_slot_name(b->running));
+			    v2, ts_slot_name(b->running),
+			    u->img.version < b->ids[b->running].version ? "anti-rollback; " : "");
 	}
 
 	/* The vector table: read the first body block now, still before any

@@ -13,7 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
-#include "linux_port.h"
+#include "ts_linux.h"
 #include "twinslot/err.h"
 
 static EVP_PKEY *pkey_from_point(const uint8_t point[65])

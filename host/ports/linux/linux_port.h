@@ -25,9 +25,6 @@ struct ts_linux {
 	struct ts_http_curl curl;
 };
 
-/* The crypto concern on OpenSSL (crypto_openssl.c); ctx unused. */
-extern const struct ts_crypto_ops ts_crypto_openssl_ops;
-
 /* The port's own lines, through the caller's sink. */
 void ts_linux_say(struct ts_linux *lx, enum ts_log_level level, const char *msg);
 

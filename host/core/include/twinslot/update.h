@@ -136,6 +136,12 @@ struct ts_update {
 	 * the record, while waiting) with TS_ERR_CANCELED. NULL: never. */
 	const volatile sig_atomic_t *stop;
 	bool committed;                     /* a journal record was appended */
+	/* Set by the caller before install when something else names the image
+	 * (the agent: the manifest): its signed header must say the same
+	 * version and product id, else it is refused before erasing. */
+	bool expect;
+	uint32_t expect_version;
+	uint32_t expect_product_id;
 	/* the image being installed */
 	struct ts_image_header img;
 	uint8_t img_hdr[TS_IMAGE_HDR_SIZE];
