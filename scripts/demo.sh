@@ -74,7 +74,7 @@ info "twinslot, twinslot-board and the firmware are in $BUILD"
 
 # ---- the run's files and processes ----------------------------------------
 if [ -z "$WORK" ]; then WORK=$(mktemp -d /tmp/twinslot-demo.XXXXXX); else mkdir -p "$WORK"; fi
-rm -rf "$WORK"/{s3,rel-*,flash.bin,events.jsonl,console.log,agent.*,board.*,tty,report-*.json}
+rm -rf "$WORK"/{s3,rel-*,keys,flash.bin,events.jsonl,console.log,agent.*,board.*,tty,report-*.json}
 BOARD_PID= AGENT_PID=
 cleanup() {
 	local rc=$?
@@ -112,15 +112,20 @@ report_is() { # report_is VERSION OUTCOME
 	report_json | grep "\"version\":\"$1\",\"outcome\":\"$2\"" >/dev/null
 }
 
-publish() { # publish VERSION APP_PREFIX
+publish() { # publish VERSION APP_PREFIX: packed for the manifest's product, signed
 	"$TW" pack --version "$1" --slot-a "$FW/$2-a.elf" --slot-b "$FW/$2-b.elf" \
+		--product twinslot-demo --key "$WORK/keys/signing-key.pem" \
 		--out-dir "$WORK/rel-$1" >/dev/null || die "pack $1"
 	"$TW" publish --endpoint "$EP" --bucket twinslot --prefix fw --product twinslot-demo \
 		--release "$WORK/rel-$1" >"$WORK/publish-$1.out" || die "publish $1"
 	sed -n 's/^uploaded /    uploaded /p' "$WORK/publish-$1.out"
 }
 
-step "Build release v1.0.0 (each slot's link of the example app) and publish it"
+step "Generate the vendor's signing key (ECDSA P-256; offline in real life)"
+"$TW" keygen --out-dir "$WORK/keys" | sed 's/^/    /' || die "keygen"
+info "hosts get only $WORK/keys/signing-key.pub.pem; every release below is signed"
+
+step "Build release v1.0.0 (each slot's link of the example app), sign and publish it"
 publish 1.0.0 app
 
 step "Provision the virtual board: bootloader + v1.0.0 in slot A, confirmed"
@@ -142,7 +147,8 @@ OT=3; [ "$REALTIME" = 1 ] && OT=6
 "$TW" agent --endpoint "$EP" --bucket twinslot --manifest fw/manifest.json \
 	--product twinslot-demo --device demo-board --report-prefix fw/reports \
 	--interval 2 --jitter 1 --outcome-timeout "$OT" --max-resets 5 \
-	--port "$WORK/tty" --pins "board:$WORK/board.sock" --state "$WORK/agent.state" &
+	--port "$WORK/tty" --pins "board:$WORK/board.sock" --state "$WORK/agent.state" \
+	--pubkey "$WORK/keys/signing-key.pub.pem" &
 AGENT_PID=$!
 wait_until 60 "the agent to settle v1.0.0 (the board already runs it)" report_is 1.0.0 skipped
 info "the agent read the board (v1.0.0 runs) and settled the manifest's ETag"

@@ -31,6 +31,7 @@ int main(int argc, char **argv)
 		return 1;
 	ts_update_default_cfg(&cfg);
 	cfg.force = true;
+	cfg.allow_unsigned = true; /* the benchmark's images are unsigned */
 	cfg.outcome_timeout_ms = 30000;
 	ts_update_init(&u, &port, &cfg);
 	struct ts_source src = { file_read, f };

@@ -31,6 +31,7 @@ const char *ts_strerror(int err)
 	case TS_ERR_REMOTE: return "the server reported an error";
 	case TS_ERR_BUSY: return "busy: in use by another program";
 	case TS_ERR_CANCELED: return "stopped on request";
+	case TS_ERR_AUTH: return "not authentic (unsigned, unknown key or bad signature)";
 	}
 	return "unknown error";
 }

@@ -17,7 +17,7 @@
 #define OFF_RESERVED0  0x1Cu
 #define OFF_SIG_TYPE   0x40u
 #define OFF_SIG_LEN    0x42u
-#define OFF_RESERVED1  (TS_IMAGE_OFF_SIG + TS_IMAGE_SIG_MAX) /* 0x84 */
+#define OFF_RESERVED1  (TS_IMAGE_OFF_KEY_ID + TS_IMAGE_KEY_ID_LEN) /* 0x88 */
 
 void ts_image_header_encode(const struct ts_image_header *h,
 			    uint8_t out[TS_IMAGE_HDR_SIZE])
@@ -35,6 +35,7 @@ void ts_image_header_encode(const struct ts_image_header *h,
 	ts_put16(out + OFF_SIG_TYPE, h->sig_type);
 	ts_put16(out + OFF_SIG_LEN, h->sig_len);
 	memcpy(out + TS_IMAGE_OFF_SIG, h->sig, TS_IMAGE_SIG_MAX);
+	memcpy(out + TS_IMAGE_OFF_KEY_ID, h->key_id, TS_IMAGE_KEY_ID_LEN);
 	ts_put32(out + TS_IMAGE_OFF_CRC, ts_crc32(0, out, TS_IMAGE_OFF_CRC));
 }
 
@@ -67,7 +68,8 @@ int ts_image_header_parse(const uint8_t in[TS_IMAGE_HDR_SIZE],
 	if (ts_get32(in + OFF_FLAGS) != 0)
 		return TS_ERR_INVAL;
 	if (sig_type == TS_SIG_NONE) {
-		if (sig_len != 0 || !all_zero(in + TS_IMAGE_OFF_SIG, TS_IMAGE_SIG_MAX))
+		if (sig_len != 0 || !all_zero(in + TS_IMAGE_OFF_SIG, TS_IMAGE_SIG_MAX) ||
+		    !all_zero(in + TS_IMAGE_OFF_KEY_ID, TS_IMAGE_KEY_ID_LEN))
 			return TS_ERR_INVAL;
 	} else if (sig_type != TS_SIG_ECDSA_P256 || sig_len != 64) {
 		return TS_ERR_INVAL;
@@ -84,6 +86,7 @@ int ts_image_header_parse(const uint8_t in[TS_IMAGE_HDR_SIZE],
 	h->sig_type = sig_type;
 	h->sig_len = sig_len;
 	memcpy(h->sig, in + TS_IMAGE_OFF_SIG, TS_IMAGE_SIG_MAX);
+	memcpy(h->key_id, in + TS_IMAGE_OFF_KEY_ID, TS_IMAGE_KEY_ID_LEN);
 	return TS_OK;
 }
 
@@ -159,4 +162,16 @@ int ts_image_validate(const uint8_t *image, uint32_t len, enum ts_slot slot,
 	if (memcmp(digest, h->app_sha256, TS_SHA256_LEN) != 0)
 		return TS_ERR_HASH;
 	return TS_OK;
+}
+
+void ts_image_key_id(const uint8_t point[TS_PUBKEY_LEN], uint8_t id[TS_IMAGE_KEY_ID_LEN])
+{
+	uint8_t d[TS_SHA256_LEN];
+	ts_sha256(point, TS_PUBKEY_LEN, d);
+	memcpy(id, d, TS_IMAGE_KEY_ID_LEN);
+}
+
+void ts_image_signed_digest(const uint8_t hdr[TS_IMAGE_HDR_SIZE], uint8_t digest[TS_SHA256_LEN])
+{
+	ts_sha256(hdr, TS_IMAGE_SIGNED_LEN, digest);
 }

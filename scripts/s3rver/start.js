@@ -10,6 +10,14 @@ if (!dir || buckets.length === 0) {
   console.error('usage: node start.js DATA_DIR BUCKET [BUCKET...]');
   process.exit(2);
 }
+// A second key pair ("ACCESS_KEY_ID:SECRET") for tests that must tell the
+// secret apart from everything else (tests/host/e2e_secrets.sh).
+if (process.env.S3RVER_EXTRA_KEY) {
+  const extra = process.env.S3RVER_EXTRA_KEY;
+  const i = extra.indexOf(':');
+  require('@20minutes/s3rver/lib/models/account').DUMMY_ACCOUNT.createKeyPair(
+    extra.slice(0, i), extra.slice(i + 1));
+}
 const server = new S3rver({
   address: '127.0.0.1',
   port: 0,

@@ -16,7 +16,7 @@ cd "$WORK"
 le32() { printf "\\x$(printf %02x $(($1 & 255)))\\x$(printf %02x $(($1 >> 8 & 255)))\\x$(printf %02x $(($1 >> 16 & 255)))\\x$(printf %02x $(($1 >> 24 & 255)))"; }
 mkbin() { { le32 0x20020000; le32 $(($1 + 0x101)); head -c 1000 /dev/urandom; } >"$2"; }
 mkbin 0x08020200 a.bin; mkbin 0x08080200 b.bin
-"$TWINSLOT" pack --version 1.2.3 --slot-a a.bin --addr-a 0x08020200 \
+"$TWINSLOT" pack --version 1.2.3 --product twinslot --slot-a a.bin --addr-a 0x08020200 \
 	--slot-b b.bin --addr-b 0x08080200 --out-dir rel >/dev/null
 
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=wrong

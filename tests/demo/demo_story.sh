@@ -34,6 +34,17 @@ rc=0
 [ $rc = 0 ] || { cat "$T/demo.out"; fail "scripts/demo.sh exited with $rc"; }
 echo "demo ran in $((SECONDS - start)) s"
 
+# The releases were signed and the agent checked each signature before erasing
+# (issue 12): v1.1.0 and v1.2.0 were installed, so two verifications.
+[ "$(stat -c %a "$T/keys/signing-key.pem")" = 600 ] || fail "the signing key is not 0600"
+for v in 1.1.0 1.2.0; do
+	"$BUILD/tools/twinslot" verify --pubkey "$T/keys/signing-key.pub.pem" "$T/rel-$v" >/dev/null ||
+		fail "release $v does not verify"
+done
+n=$(grep -c "signature verified: ECDSA P-256, key id" "$T/demo.out" || true)
+[ "$n" = 2 ] || { cat "$T/demo.out"; fail "the agent verified $n signatures, expected 2"; }
+grep -F "allow-unsigned" "$T/demo.out" >/dev/null && fail "the demo ran with --allow-unsigned"
+
 # The flash file: the images are the published ones, byte for byte.
 for x in "b 1.1.0 $((0x80000))" "a 1.2.0 $((0x20000))"; do
 	set -- $x

@@ -22,6 +22,9 @@
 #include "twinslot/sha256.h"
 #include "twinslot/version.h"
 
+/* The product id of images for the manifest's product "demo" (docs/security.md). */
+#define DEMO_PID ts_manifest_product_id("demo")
+
 /* ---- a fake S3 ---------------------------------------------------------- */
 
 struct obj {
@@ -482,8 +485,9 @@ static void agent_on_board(struct fake_board *fb, uint32_t timeout_ms)
 	struct ts_update_cfg c;
 	ts_update_default_cfg(&c);
 	c.outcome_timeout_ms = timeout_ms;
+	c.allow_unsigned = true; /* signatures: tests/host test_update */
 	/* slot A: v1.0.0, confirmed */
-	uint32_t la = make_image(img_a, TS_SLOT_A, TS_VERSION(1, 0, 0), 7, 20000);
+	uint32_t la = make_image(img_a, TS_SLOT_A, TS_VERSION(1, 0, 0), DEMO_PID, 20000);
 	ts_update_init(&engine, &fb->port, &c);
 	size_t st[3] = { 0, la, (size_t)(uintptr_t)img_a };
 	struct ts_source src = { mem_read, st };
@@ -510,8 +514,8 @@ static void streams_the_release_into_the_board(void **state)
 	static struct fake_board fb;
 	fake_board_open(&fb);
 	agent_on_board(&fb, 2000);
-	uint32_t la = make_image(img_a, TS_SLOT_A, TS_VERSION(1, 1, 0), 7, 50000);
-	uint32_t lb = make_image(img_b, TS_SLOT_B, TS_VERSION(1, 1, 0), 7, 50000);
+	uint32_t la = make_image(img_a, TS_SLOT_A, TS_VERSION(1, 1, 0), DEMO_PID, 50000);
+	uint32_t lb = make_image(img_b, TS_SLOT_B, TS_VERSION(1, 1, 0), DEMO_PID, 50000);
 	publish(TS_VERSION(1, 1, 0), "demo", img_a, la, img_b, lb);
 	fb.console = "twinslot-boot: slot B v1.1.0 trial 1/3 (new image)\n"
 		     "twinslot-app: v1.1.0 slot B\ntwinslot-app: confirmed\n";
@@ -537,8 +541,8 @@ static void hash_mismatch_commits_nothing(void **state)
 	static struct fake_board fb;
 	fake_board_open(&fb);
 	agent_on_board(&fb, 2000);
-	uint32_t la = make_image(img_a, TS_SLOT_A, TS_VERSION(1, 1, 0), 7, 30000);
-	uint32_t lb = make_image(img_b, TS_SLOT_B, TS_VERSION(1, 1, 0), 7, 30000);
+	uint32_t la = make_image(img_a, TS_SLOT_A, TS_VERSION(1, 1, 0), DEMO_PID, 30000);
+	uint32_t lb = make_image(img_b, TS_SLOT_B, TS_VERSION(1, 1, 0), DEMO_PID, 30000);
 	publish(TS_VERSION(1, 1, 0), "demo", img_a, la, img_b, lb);
 	/* The stored object differs from what the manifest hashed (one byte of
 	 * the last piece): the engine must never see the end of it. */
@@ -559,8 +563,8 @@ static void never_confirming_image_gets_nrst_pulses_until_rollback(void **state)
 	static struct fake_board fb;
 	fake_board_open(&fb);
 	agent_on_board(&fb, 1000);
-	uint32_t la = make_image(img_a, TS_SLOT_A, TS_VERSION(1, 2, 0), 7, 10000);
-	uint32_t lb = make_image(img_b, TS_SLOT_B, TS_VERSION(1, 2, 0), 7, 10000);
+	uint32_t la = make_image(img_a, TS_SLOT_A, TS_VERSION(1, 2, 0), DEMO_PID, 10000);
+	uint32_t lb = make_image(img_b, TS_SLOT_B, TS_VERSION(1, 2, 0), DEMO_PID, 10000);
 	publish(TS_VERSION(1, 2, 0), "demo", img_a, la, img_b, lb);
 	/* The model plays the same console after every reset; the bootloader's
 	 * "rolled back" line is what ends the wait. First: trials that never
@@ -592,8 +596,8 @@ static void stop_request_abandons_the_update_uncommitted(void **state)
 	fake_board_open(&fb);
 	agent_on_board(&fb, 2000);
 	engine.stop = &stop_flag;
-	uint32_t la = make_image(img_a, TS_SLOT_A, TS_VERSION(1, 1, 0), 7, 50000);
-	uint32_t lb = make_image(img_b, TS_SLOT_B, TS_VERSION(1, 1, 0), 7, 50000);
+	uint32_t la = make_image(img_a, TS_SLOT_A, TS_VERSION(1, 1, 0), DEMO_PID, 50000);
+	uint32_t lb = make_image(img_b, TS_SLOT_B, TS_VERSION(1, 1, 0), DEMO_PID, 50000);
 	publish(TS_VERSION(1, 1, 0), "demo", img_a, la, img_b, lb);
 	n_get = 0;
 	stop_at_get = 3; /* the manifest, the first piece, then the stop */

@@ -27,6 +27,13 @@ cat r1.1.0/slot-b.img > long.img; echo x >> long.img
 head -c 4096 /dev/urandom > garbage.img
 : > empty.img
 mkdir -p emptyrel; cp -r r1.1.0 badrel; cp flipped.img badrel/slot-b.img
+# publish: the manifest's product (default "twinslot") names the headers' id
+"$T" pack --version 1.1.0 --product twinslot --slot-a "$FW/app-a.elf" --slot-b "$FW/app-b.elf" --out-dir rpub >/dev/null
+cp -r rpub badpub; cp rpub/slot-b.img badpub/slot-b.img
+printf '\x55' | dd of=badpub/slot-b.img bs=1 seek=2000 conv=notrunc 2>/dev/null
+# AWS credentials come from a 0600 file or the environment, never argv
+printf '[default]\naws_access_key_id = K\naws_secret_access_key = S\n' > cred.ok; chmod 600 cred.ok
+cp cred.ok cred.loose; chmod 644 cred.loose
 "$T" compose -o flash.bin --bootloader "$FW/bootloader.bin" --slot-a r1.0.0/slot-a.img \
   --record confirmed:a >/dev/null
 mkdir -p out statedir; echo "keep me" > out/existing.bin
@@ -70,31 +77,31 @@ while IFS='|' read -r rc msg args; do
 done <<EOF
 # flash: every option, then every kind of bad image
 2|--port is required|flash --image r1.1.0
-2|--image is required|flash $B
-2|--baud: a baud rate, not "abc"|flash $B --image r1.1.0 --baud abc
-2|--baud: 12345 is not a standard baud rate|flash $B --image r1.1.0 --baud 12345
-2|--console-baud: 12345 is not a standard baud rate|flash $B --image r1.1.0 --console-baud 12345
-2|--timeout: seconds 0..3600, not "9999"|flash $B --image r1.1.0 --timeout 9999
-2|--timeout: seconds 0..3600, not "-1"|flash $B --image r1.1.0 --timeout=-1
-2|--product: not a number, not "x"|flash $B --image r1.1.0 --product x
+2|--image is required|flash $B --allow-unsigned
+2|--baud: a baud rate, not "abc"|flash $B --allow-unsigned --image r1.1.0 --baud abc
+2|--baud: 12345 is not a standard baud rate|flash $B --allow-unsigned --image r1.1.0 --baud 12345
+2|--console-baud: 12345 is not a standard baud rate|flash $B --allow-unsigned --image r1.1.0 --console-baud 12345
+2|--timeout: seconds 0..3600, not "9999"|flash $B --allow-unsigned --image r1.1.0 --timeout 9999
+2|--timeout: seconds 0..3600, not "-1"|flash $B --allow-unsigned --image r1.1.0 --timeout=-1
+2|--product: not a number, not "x"|flash $B --allow-unsigned --image r1.1.0 --product x
 2|unknown --pins 'gpio:x'|flash --port tty --pins gpio:x --image r1.1.0
-2|--state /nonexistent/dir/st: cannot write in /nonexistent/dir|flash $B --image r1.1.0 --state /nonexistent/dir/st
-2|unknown option "--imgae"|flash $B --imgae r1.1.0
-2|option --image given twice|flash $B --image r1.1.0 --image r1.1.0
-2|--force is a flag: it takes no value|flash $B --image r1.1.0 --force=please
-2|unexpected argument "r1.1.0"|flash $B r1.1.0
-1|nope: No such file or directory|flash $B --image nope
-1|SHA-256 does not match its header|flash $B --image flipped.img
-1|the file is 5000 bytes, its header says|flash $B --image short.img
-1|(trailing bytes)|flash $B --image long.img
-1|not a twinslot image|flash $B --image garbage.img
-1|shorter than an image header|flash $B --image empty.img
-1|neither slot-a.img nor slot-b.img is there|flash $B --image emptyrel
-1|SHA-256 does not match its header|flash $B --image badrel
-1|linked for slot A, but the slot to update is B|flash $B --image r1.1.0/slot-a.img
-1|older than the running v1.0.0|flash $B --image r0.9.0 --product 7 --force=false
-1|the same version as the running v1.0.0|flash $B --image r1.0.0/slot-b.img
-1|the board runs product 0x00000007|flash $B --image rprod
+2|--state /nonexistent/dir/st: cannot write in /nonexistent/dir|flash $B --allow-unsigned --image r1.1.0 --state /nonexistent/dir/st
+2|unknown option "--imgae"|flash $B --allow-unsigned --imgae r1.1.0
+2|option --image given twice|flash $B --allow-unsigned --image r1.1.0 --image r1.1.0
+2|--force is a flag: it takes no value|flash $B --allow-unsigned --image r1.1.0 --force=please
+2|unexpected argument "r1.1.0"|flash $B --allow-unsigned r1.1.0
+1|nope: No such file or directory|flash $B --allow-unsigned --image nope
+1|SHA-256 does not match its header|flash $B --allow-unsigned --image flipped.img
+1|the file is 5000 bytes, its header says|flash $B --allow-unsigned --image short.img
+1|(trailing bytes)|flash $B --allow-unsigned --image long.img
+1|not a twinslot image|flash $B --allow-unsigned --image garbage.img
+1|shorter than an image header|flash $B --allow-unsigned --image empty.img
+1|neither slot-a.img nor slot-b.img is there|flash $B --allow-unsigned --image emptyrel
+1|SHA-256 does not match its header|flash $B --allow-unsigned --image badrel
+1|linked for slot A, but the slot to update is B|flash $B --allow-unsigned --image r1.1.0/slot-a.img
+1|older than the running v1.0.0|flash $B --allow-unsigned --image r0.9.0 --product 7 --force=false
+1|the same version as the running v1.0.0|flash $B --allow-unsigned --image r1.0.0/slot-b.img
+1|the board runs product 0x00000007|flash $B --allow-unsigned --image rprod
 3|/dev/null: not a serial port|flash --port /dev/null --image r1.1.0
 3|cannot open: No such file or directory|flash --port ./nope --image r1.1.0
 # status, confirm, rollback
@@ -126,7 +133,9 @@ done <<EOF
 2|interval: expected a whole number 1..86400|agent $S3 $B --interval 0
 2|outcome-timeout: expected a whole number 1..3600|agent $S3 $B --outcome-timeout 0
 2|must not hold /, quotes or backslashes|agent $S3 $B --device a/b
-2|an access key without a secret key|agent $S3 $B --access-key K
+2|unknown option "--secret-key"|agent $S3 $B --secret-key S
+1|cred.loose: readable or writable by group or others (mode 644)|agent $S3 $B --credentials cred.loose
+1|credentials nope.cred: No such file or directory|agent $S3 $B --credentials nope.cred
 2|--state /nonexistent/dir/st: cannot write|agent $S3 $B --state /nonexistent/dir/st
 1|long.conf:4: line longer than 4096 characters|agent --config long.conf
 1|out: not a regular file|agent --config out
@@ -137,13 +146,16 @@ done <<EOF
 1|flag.conf:4: json takes true or false, not "maybe"|agent --config flag.conf
 # unreachable endpoints: the cause is named, nothing on the board changes
 4|HEAD s3://b/manifest.json: cannot connect (refused, or no route to the host)|agent $S3 $B --once
-1|cannot connect (refused, or no route to the host)|publish $S3 --release r1.1.0 --access-key K --secret-key S
+1|cannot connect (refused, or no route to the host)|publish $S3 --release rpub --credentials cred.ok
 # publish: refused before the network
 2|--bucket, --endpoint and --release are required|publish --endpoint http://127.0.0.1:1 --release r1.1.0
 2|no credentials|publish $S3 --release r1.1.0
-2|endpoint "http://" is not http(s)://HOST[:PORT]|publish --endpoint http:// --bucket b --release r1.1.0 --access-key K --secret-key S
-1|SHA-256 does not match its header|publish $S3 --release badrel --access-key K --secret-key S
-1|emptyrel/slot-a.img: cannot open|publish $S3 --release emptyrel --access-key K --secret-key S
+2|endpoint "http://" is not http(s)://HOST[:PORT]|publish --endpoint http:// --bucket b --release rpub --credentials cred.ok
+1|SHA-256 does not match its header|publish $S3 --release badpub --credentials cred.ok
+1|product id 0x00000007, but the manifest's product "twinslot"|publish $S3 --release r1.1.0 --credentials cred.ok
+2|unknown option "--access-key"|publish $S3 --release rpub --access-key K
+1|cred.loose: readable or writable by group or others|publish $S3 --release rpub --credentials cred.loose
+1|emptyrel/slot-a.img: cannot open|publish $S3 --release emptyrel --credentials cred.ok
 # pack and compose
 1|version "1.2": expected MAJOR.MINOR.PATCH|pack --version 1.2 --slot-a $FW/app-a.elf --out-dir out
 2|unknown option "--slot-c"|pack --version 1.2.3 --slot-c $FW/app-a.elf --out-dir out
@@ -156,7 +168,7 @@ EOF
 flock -x tty sleep 60 & HOLD=$!
 for _ in $(seq 100); do flock -n tty true 2>/dev/null || break; sleep 0.05; done
 check 3 "tty: port busy" status $B
-check 3 "tty: port busy" flash $B --image r1.1.0
+check 3 "tty: port busy" flash $B --allow-unsigned --image r1.1.0
 check 3 "tty: port busy" agent $S3 $B --once
 kill $HOLD; wait $HOLD 2>/dev/null || true
 echo "PASS: $rows refusals, flash and output files untouched"

@@ -147,7 +147,7 @@ echo "== flash --verify: a slot corrupted behind a good header is not taken for 
 slot_a() { dd if="$1" bs=4096 skip=$((0x20000 / 4096)) count=$((0x60000 / 4096)) status=none | sha256sum; }
 cp s_bad.bin board.bin; start_board board.bin --boot0 1
 a_before=$(slot_a board.bin)
-"$T" flash --port tty --pins board:ctl.sock --image r1.2.0 --verify --timeout 0 -q >fv.out 2>&1 \
+"$T" flash --port tty --pins board:ctl.sock --allow-unsigned --image r1.2.0 --verify --timeout 0 -q >fv.out 2>&1 \
   || { stop_board; fail "flash --verify: $(cat fv.out)"; }
 stop_board
 [ "$(slot_a board.bin)" = "$a_before" ] || fail "flash --verify overwrote slot A, the slot the board runs"
@@ -169,7 +169,7 @@ rm -f events.jsonl console.txt
 start_board jc.bin
 for _ in $(seq 200); do grep -q "already confirmed" console.txt 2>/dev/null && break; sleep 0.02; done
 MARK=$(wc -l < events.jsonl)
-"$T" flash --port tty --pins board:ctl.sock --image rbig/slot-b.img --timeout 20 --journal-check \
+"$T" flash --port tty --pins board:ctl.sock --allow-unsigned --image rbig/slot-b.img --timeout 20 --journal-check \
   >jc.out 2>jc.err &
 FPID=$!
 restarted() { tail -n +$((MARK + 1)) events.jsonl | grep '"type":"reset","cause":"nrst","boot0":0' >/dev/null; }

@@ -12,6 +12,7 @@
 
 #include "fake_board.h"
 #include "twinslot/bytes.h"
+#include "twinslot/crc32.h"
 #include "twinslot/err.h"
 #include "twinslot/journal.h"
 #include "twinslot/layout.h"
@@ -45,6 +46,7 @@ static struct ts_update_cfg cfg(void)
 	struct ts_update_cfg c;
 	ts_update_default_cfg(&c);
 	c.outcome_timeout_ms = 0;
+	c.allow_unsigned = true; /* the engine's other rules; signatures below */
 	return c;
 }
 
@@ -160,6 +162,147 @@ static void expect_refusal(struct fake_board *fb, const uint8_t *image, uint32_t
 		fail_msg("message \"%s\" lacks \"%s\"", u.msg, words);
 	/* Flash byte-identical: nothing was erased or written. */
 	assert_memory_equal(fake_board_mem(fb), before, TS_FLASH_SIZE);
+}
+
+/* A stand-in for ECDSA whose validity the test controls: a "signature" is
+ * the digest followed by the key's X coordinate's first 32 bytes. The real
+ * verifier (OpenSSL) is tested against openssl(1) in tests/tools. */
+static int fake_verifies;
+static int fake_verify(void *ctx, const uint8_t pubkey[65], const uint8_t digest[32],
+		       const uint8_t sig[64])
+{
+	(void)ctx;
+	fake_verifies++;
+	return memcmp(sig, digest, 32) == 0 && memcmp(sig + 32, pubkey + 1, 32) == 0
+		       ? TS_OK : TS_ERR_AUTH;
+}
+static const struct ts_crypto_ops FAKE_CRYPTO = { fake_verify };
+
+static void fake_key(uint8_t point[65], uint8_t seed)
+{
+	point[0] = 0x04;
+	for (int i = 1; i < 65; i++)
+		point[i] = (uint8_t)(seed * 31 + i);
+}
+
+static void fake_sign(uint8_t *image, const uint8_t point[65])
+{
+	struct ts_image_header h;
+	assert_int_equal(ts_image_header_parse(image, &h), TS_OK);
+	h.sig_type = TS_SIG_ECDSA_P256;
+	h.sig_len = 64;
+	ts_image_key_id(point, h.key_id);
+	ts_image_header_encode(&h, image);
+	ts_image_signed_digest(image, h.sig);
+	memcpy(h.sig + 32, point + 1, 32);
+	ts_image_header_encode(&h, image);
+}
+
+static void unsigned_and_untrusted_images_are_refused_before_erase(void **state)
+{
+	(void)state;
+	static struct fake_board fb;
+	board_with_a(&fb);
+	fb.port.crypto = &FAKE_CRYPTO;
+	uint8_t k1[65], k2[65], k3[65];
+	fake_key(k1, 1), fake_key(k2, 2), fake_key(k3, 3);
+	struct ts_update u;
+	struct ts_update_cfg c = cfg();
+	c.allow_unsigned = false;
+	uint32_t len;
+
+	/* No key configured: unsigned and signed images are both refused. */
+	len = make_image(img, TS_SLOT_B, TS_VERSION(2, 1, 0), 7, 30000);
+	assert_int_equal(flash_image(&fb, &u, &c, img, len), TS_ERR_AUTH);
+	assert_non_null(strstr(u.msg, "unsigned"));
+	fake_sign(img, k1);
+	assert_int_equal(flash_image(&fb, &u, &c, img, len), TS_ERR_AUTH);
+	assert_non_null(strstr(u.msg, "no trusted public key"));
+	assert_int_equal(u.phase, TS_PHASE_CHECK);
+	assert_memory_equal(fake_board_mem(&fb), before, TS_FLASH_SIZE);
+
+	/* Two trusted keys (rotation); an image by a third is refused. */
+	assert_int_equal(ts_update_add_key(&c, k2), TS_OK);
+	assert_int_equal(ts_update_add_key(&c, k3), TS_OK);
+	assert_int_equal(flash_image(&fb, &u, &c, img, len), TS_ERR_AUTH);
+	assert_non_null(strstr(u.msg, "not one of the 2 trusted"));
+	/* Unsigned with keys configured. */
+	len = make_image(img, TS_SLOT_B, TS_VERSION(2, 1, 0), 7, 30000);
+	assert_int_equal(flash_image(&fb, &u, &c, img, len), TS_ERR_AUTH);
+	assert_non_null(strstr(u.msg, "unsigned"));
+	/* Signed by k3, then a signed header byte changed (version): the CRC
+	 * is fixed up, as an attacker would. */
+	fake_sign(img, k3);
+	img[0x10] ^= 1;
+	{
+		struct ts_image_header h;
+		assert_int_equal(ts_image_header_parse(img, &h), TS_ERR_CRC);
+		ts_put32(img + 0x1FC, ts_crc32(0, img, 0x1FC));
+	}
+	fake_verifies = 0;
+	assert_int_equal(flash_image(&fb, &u, &c, img, len), TS_ERR_AUTH);
+	assert_non_null(strstr(u.msg, "does not verify"));
+	assert_int_equal(fake_verifies, 1);
+	/* Even --allow-unsigned does not accept a bad signature. */
+	c.allow_unsigned = true;
+	assert_int_equal(flash_image(&fb, &u, &c, img, len), TS_ERR_AUTH);
+	c.allow_unsigned = false;
+	assert_int_equal(u.phase, TS_PHASE_CHECK);
+	assert_memory_equal(fake_board_mem(&fb), before, TS_FLASH_SIZE);
+
+	/* A port without crypto says so. */
+	fake_sign(img, k3);
+	fb.port.crypto = NULL;
+	assert_int_equal(flash_image(&fb, &u, &c, img, len), TS_ERR_UNSUPPORTED);
+	assert_non_null(strstr(u.msg, "signature verification"));
+	fb.port.crypto = &FAKE_CRYPTO;
+
+	/* Signed by the second trusted key: installed. */
+	assert_int_equal(flash_image(&fb, &u, &c, img, len), TS_OK);
+	assert_memory_equal(slot_mem(&fb, TS_SLOT_B), img, len);
+	/* Bad key input. */
+	uint8_t bad[65] = { 0x02 };
+	assert_int_equal(ts_update_add_key(&c, bad), TS_ERR_INVAL);
+	assert_int_equal(ts_update_add_key(&c, k1), TS_OK);
+	assert_int_equal(ts_update_add_key(&c, k1), TS_OK);
+	assert_int_equal(ts_update_add_key(&c, k1), TS_ERR_FULL);
+	fake_board_close(&fb);
+}
+
+/* What the manifest says must be what the signed header says. */
+static void header_disagreeing_with_the_manifest_is_refused(void **state)
+{
+	(void)state;
+	static struct fake_board fb;
+	board_with_a(&fb);
+	struct ts_update u;
+	struct ts_update_cfg c = cfg();
+	uint32_t len = make_image(img, TS_SLOT_B, TS_VERSION(2, 1, 0), 7, 30000);
+	struct mem_src m = { img, len, 0 };
+	struct ts_source src = { mem_read, &m };
+
+	ts_update_init(&u, &fb.port, &c);
+	assert_int_equal(ts_update_connect(&u), TS_OK);
+	u.expect = true;
+	u.expect_version = TS_VERSION(2, 2, 0);
+	u.expect_product_id = 7;
+	assert_int_equal(ts_update_install(&u, &src), TS_ERR_INVAL);
+	assert_non_null(strstr(u.msg, "signed header is v2.1.0, but the manifest names v2.2.0"));
+	assert_int_equal(u.phase, TS_PHASE_CHECK);
+
+	m.pos = 0;
+	u.expect_version = TS_VERSION(2, 1, 0);
+	u.expect_product_id = 8;
+	assert_int_equal(ts_update_install(&u, &src), TS_ERR_INVAL);
+	assert_non_null(strstr(u.msg, "product id 0x00000007, but the manifest's product is id "
+				      "0x00000008"));
+	assert_memory_equal(fake_board_mem(&fb), before, TS_FLASH_SIZE);
+
+	m.pos = 0;
+	u.expect_product_id = 7;
+	assert_int_equal(ts_update_install(&u, &src), TS_OK);
+	ts_update_restart(&u);
+	fake_board_close(&fb);
 }
 
 static void refusals_leave_flash_untouched(void **state)
@@ -440,6 +583,8 @@ int main(void)
 		cmocka_unit_test(refusals_leave_flash_untouched),
 		cmocka_unit_test(board_that_stops_answering_fails_then_retry_succeeds),
 		cmocka_unit_test(full_journal_is_compacted),
+		cmocka_unit_test(unsigned_and_untrusted_images_are_refused_before_erase),
+		cmocka_unit_test(header_disagreeing_with_the_manifest_is_refused),
 		cmocka_unit_test(cheap_journal_read_is_bounded),
 		cmocka_unit_test(wrong_chip_is_refused),
 		cmocka_unit_test(outcome_from_console),

@@ -54,6 +54,7 @@ static void spec_encode(const struct ts_image_header *h, uint8_t b[512])
 	put16(b + 0x40, h->sig_type);
 	put16(b + 0x42, h->sig_len);
 	memcpy(b + 0x44, h->sig, 64);
+	memcpy(b + 0x84, h->key_id, 4);
 	fix_crc(b);
 }
 
@@ -74,6 +75,7 @@ static struct ts_image_header sample(int signed_)
 		h.sig_len = 64;
 		for (int i = 0; i < 64; i++)
 			h.sig[i] = (uint8_t)(i * 7 + 1);
+		memcpy(h.key_id, "\x12\x34\x56\x78", 4);
 	}
 	return h;
 }
@@ -92,6 +94,7 @@ static void assert_header_equal(const struct ts_image_header *a,
 	assert_int_equal(a->sig_type, b->sig_type);
 	assert_int_equal(a->sig_len, b->sig_len);
 	assert_memory_equal(a->sig, b->sig, 64);
+	assert_memory_equal(a->key_id, b->key_id, 4);
 }
 
 static void header_bytes_match_spec_and_round_trip(void **state)
@@ -107,6 +110,8 @@ static void header_bytes_match_spec_and_round_trip(void **state)
 		tu_fill(&r, h.app_sha256, 32);
 		if (it & 1)
 			tu_fill(&r, h.sig, 64);
+		if (it & 1)
+			tu_fill(&r, h.key_id, 4);
 		uint8_t got[512], want[512];
 		memset(got, 0x5A, sizeof(got));
 		ts_image_header_encode(&h, got);
@@ -193,7 +198,8 @@ static void e_hdr_size256(uint8_t *b) { put16(b + 6, 256); }
 static void e_flags(uint8_t *b) { put32(b + 0x14, 1); }
 static void e_flags_high(uint8_t *b) { put32(b + 0x14, 0x80000000u); }
 static void e_reserved1c(uint8_t *b) { b[0x1F] = 1; }
-static void e_reserved84(uint8_t *b) { b[0x84] = 1; }
+static void e_reserved88(uint8_t *b) { b[0x88] = 1; }
+static void e_key_id_on_none(uint8_t *b) { b[0x87] = 1; }
 static void e_reserved1fb(uint8_t *b) { b[0x1FB] = 0x80; }
 static void e_sig_type2(uint8_t *b) { put16(b + 0x40, 2); }
 static void e_sig_len_on_none(uint8_t *b) { put16(b + 0x42, 64); }
@@ -213,7 +219,10 @@ static void header_self_checks(void **state)
 	assert_int_equal(parse_edited(e_flags, 0), TS_ERR_INVAL);
 	assert_int_equal(parse_edited(e_flags_high, 1), TS_ERR_INVAL);
 	assert_int_equal(parse_edited(e_reserved1c, 0), TS_ERR_RESERVED);
-	assert_int_equal(parse_edited(e_reserved84, 1), TS_ERR_RESERVED);
+	assert_int_equal(parse_edited(e_reserved88, 1), TS_ERR_RESERVED);
+	assert_int_equal(parse_edited(e_reserved88, 0), TS_ERR_RESERVED);
+	assert_int_equal(parse_edited(e_key_id_on_none, 0), TS_ERR_INVAL);
+	assert_int_equal(parse_edited(e_key_id_on_none, 1), TS_OK);
 	assert_int_equal(parse_edited(e_reserved1fb, 0), TS_ERR_RESERVED);
 	assert_int_equal(parse_edited(e_sig_type2, 0), TS_ERR_INVAL);
 	assert_int_equal(parse_edited(e_sig_type2, 1), TS_ERR_INVAL);

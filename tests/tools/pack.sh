@@ -44,7 +44,7 @@ for s in a b; do
 		fail "slot $s: inspect text output: $(cat out.txt)"
 done
 equal "slot A stdout line" "$("$TWINSLOT" pack --version 1.2.3 --slot-a app_a.elf --out-dir r2)" \
-	"r2/slot-a.img: slot A, version 1.2.3, $(stat -c %s app_a.bin) application bytes at 0x08020200, sha256 $(sha256sum < app_a.bin | cut -d' ' -f1)"
+	"r2/slot-a.img: slot A, version 1.2.3, $(stat -c %s app_a.bin) application bytes at 0x08020200, sha256 $(sha256sum < app_a.bin | cut -d' ' -f1), unsigned"
 
 # a raw binary with its address makes the same image as the ELF (product 0 default)
 expect 0 "" -- "$TWINSLOT" pack --version 1.2.3 --slot-a app_a.bin --addr-a 0x08020200 --out-dir binrel

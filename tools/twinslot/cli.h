@@ -29,6 +29,8 @@ int ts_cmd_inspect(int argc, char **argv);
 int ts_cmd_compose(int argc, char **argv);
 int ts_cmd_publish(int argc, char **argv);
 int ts_cmd_agent(int argc, char **argv);
+int ts_cmd_keygen(int argc, char **argv);
+int ts_cmd_verify(int argc, char **argv);
 
 /* Print "twinslot CMD: message\n" on stderr. */
 void ts_cli_err(const char *cmd, const char *fmt, ...)

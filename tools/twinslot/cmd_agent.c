@@ -18,6 +18,8 @@
 
 #include "board_cli.h"
 #include "cli.h"
+#include "creds.h"
+#include "sign.h"
 #include "twinslot/agent.h"
 #include "twinslot/err.h"
 
@@ -50,10 +52,11 @@ static const struct ts_optdef OPTS[] = {
 	{ "--region", NULL, "R", "signing region (default us-east-1)" },
 	{ "--virtual-hosted", NULL, NULL, "bucket.host/key URLs" },
 	{ "--ca-file", NULL, "PEM", "trust these CAs instead of the system's" },
-	{ "--access-key", NULL, "K", "credentials (default: $AWS_ACCESS_KEY_ID; none:\n"
-				     "anonymous requests to public objects)" },
-	{ "--secret-key", NULL, "S", "(default: $AWS_SECRET_ACCESS_KEY)" },
-	{ "--session-token", NULL, "T", "(default: $AWS_SESSION_TOKEN)" },
+	{ "--credentials", NULL, "FILE", "AWS credentials file ([default] aws_access_key_id,\n"
+					 "aws_secret_access_key, aws_session_token; mode 0600);\n"
+					 "default: $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY,\n"
+					 "$AWS_SESSION_TOKEN; none: anonymous requests to public\n"
+					 "objects. Never on the command line." },
 	{ "--product", NULL, "NAME", "the manifest's product must be NAME" },
 	{ "--device", NULL, "NAME", "this device's name in reports (default: host name)" },
 	{ "--report-prefix", NULL, "P", "write the outcome to P/DEVICE.json in the bucket" },
@@ -65,6 +68,9 @@ static const struct ts_optdef OPTS[] = {
 	{ "--max-tries", NULL, "N", "failed attempts of one release before it is\n"
 				    "remembered as failed (default 3)" },
 	{ "--allow-downgrade", NULL, NULL, "install versions not newer than the board's" },
+	{ "--pubkey", NULL, "PEM...", "trust releases signed with this public key (repeatable,\n"
+				      "up to 4; in the config file: comma-separated)" },
+	{ "--allow-unsigned", NULL, NULL, "also install unsigned images (loud; development only)" },
 	{ "--once", NULL, NULL, "poll once and exit (exit code: see below)" },
 	{ "--syslog-prefix", NULL, NULL, "<N> priority prefixes on log lines" },
 };
@@ -188,6 +194,8 @@ static int configure(struct ts_board_cli *b, struct ts_agent_cfg *acfg,
 	char msg[300];
 	ts_agent_default_cfg(acfg);
 	ts_update_default_cfg(ucfg);
+	if (!ts_sign_trust_options(CMD, a, ucfg))
+		return TS_EXIT_USAGE;
 	if (!ts_arg(a, "--endpoint") || !ts_arg(a, "--bucket")) {
 		ts_cli_err(CMD, "endpoint and bucket are required (options or config file)");
 		return TS_EXIT_USAGE;
@@ -219,14 +227,14 @@ static int configure(struct ts_board_cli *b, struct ts_agent_cfg *acfg,
 		}
 	acfg->report_prefix = ts_arg(a, "--report-prefix");
 	acfg->allow_downgrade = ts_flag(a, "--allow-downgrade");
-	ts_arg_default(a, "--access-key", getenv("AWS_ACCESS_KEY_ID"));
-	ts_arg_default(a, "--secret-key", getenv("AWS_SECRET_ACCESS_KEY"));
-	ts_arg_default(a, "--session-token", getenv("AWS_SESSION_TOKEN"));
+	static struct ts_cli_creds cc;
+	struct ts_sigv4_creds creds;
+	if (!ts_cli_load_creds(CMD, ts_arg(a, "--credentials"), &cc, &creds))
+		return TS_EXIT_REFUSED;
 	*scfg = (struct ts_s3_config){
 		.endpoint = ts_arg(a, "--endpoint"), .bucket = ts_arg(a, "--bucket"),
 		.region = ts_arg(a, "--region"), .virtual_hosted = ts_flag(a, "--virtual-hosted"),
-		.creds = { ts_arg(a, "--access-key"), ts_arg(a, "--secret-key"),
-			   ts_arg(a, "--session-token") },
+		.creds = creds,
 	};
 	if (ts_s3_check_config(scfg, msg, sizeof msg) != TS_OK) {
 		ts_cli_err(CMD, "%s", msg);

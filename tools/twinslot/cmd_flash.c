@@ -8,6 +8,7 @@
 
 #include "board_cli.h"
 #include "cli.h"
+#include "sign.h"
 #include "twinslot/err.h"
 #include "twinslot/membuf.h"
 #include "twinslot/version.h"
@@ -22,7 +23,7 @@ static const char USAGE[] =
 	"its console for the trial boot's outcome. The image file is checked whole\n"
 	"(header, length, SHA-256, vector table) before the port is opened, and\n"
 	"against the board before anything is erased: wrong slot, too large, other\n"
-	"product, not newer. SIGINT/SIGTERM stop it at a safe point with the\n"
+	"product, not newer, not signed by a --pubkey key. SIGINT/SIGTERM stop it at a safe point with the\n"
 	"board back in its application.\n";
 
 static const struct ts_optdef OPTS[] = {
@@ -37,6 +38,9 @@ static const struct ts_optdef OPTS[] = {
 	{ "--journal-check", NULL, NULL, "no verdict on the console: re-enter the ROM and read\n"
 					 "the journal (resets the board: counts as a trial boot)" },
 	{ "--product", NULL, "ID", "expected product ID (default: the running image's)" },
+	{ "--pubkey", NULL, "PEM...", "trust releases signed with this public key (repeatable,\n"
+				      "up to 4: rotation); required unless --allow-unsigned" },
+	{ "--allow-unsigned", NULL, NULL, "also install unsigned images (loud; development only)" },
 };
 
 static const struct ts_cmdspec SPEC = {
@@ -94,6 +98,8 @@ static int config(struct ts_board_cli *b, struct ts_update_cfg *cfg)
 {
 	ts_update_default_cfg(cfg);
 	cfg->force = ts_flag(&b->args, "--force");
+	if (!ts_sign_trust_options(b->cmd, &b->args, cfg))
+		return TS_BEXIT_USAGE;
 	cfg->read_back = ts_flag(&b->args, "--read-back");
 	cfg->outcome_journal = ts_flag(&b->args, "--journal-check");
 	cfg->verify_slots = ts_flag(&b->args, "--verify");

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "opts.h"
 #include "output.h"
+#include "sign.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
 #include "twinslot/sha256.h"
@@ -19,12 +20,14 @@
 static const char CMD[] = "inspect";
 
 static const char USAGE[] =
-	"usage: twinslot inspect IMAGE [--json]\n"
+	"usage: twinslot inspect IMAGE [--json] [--pubkey PUB.pem ...]\n"
 	"\n"
 	"Prints the header of a twinslot image (magic, header version, CRC, slot,\n"
 	"load address, application size, version, product, SHA-256, signature) and\n"
 	"checks the image: slot and size, vector table, and the SHA-256 of the\n"
 	"application bytes against the header. --json prints one JSON object.\n"
+	"The signature's type and key id are shown; with --pubkey (repeatable) it\n"
+	"is verified too, and an image that does not verify is refused.\n"
 	"Exit codes: 0 image ok, 1 image refused or unreadable, 2 usage error.\n";
 
 struct report {
@@ -38,6 +41,8 @@ struct report {
 	uint32_t sp, reset;
 	bool hash_ok;
 	char actual[2 * TS_SHA256_LEN + 1];
+	bool sig_checked, sig_ok;
+	char sig_msg[600];
 };
 
 static const char *sig_name(uint16_t t)
@@ -66,13 +71,22 @@ static void print_json(const struct report *r)
 	       "\"sha256\":\"%s\",\"sig_type\":\"%s\",\"sig_len\":%u,",
 	       h->load_addr, h->app_size, ver, h->version, h->product_id,
 	       h->flags, hex, sig_name(h->sig_type), h->sig_len);
+	if (h->sig_type) {
+		char id[9];
+		ts_sign_key_id_hex(h->key_id, id);
+		printf("\"key_id\":\"%s\",", id);
+	} else {
+		fputs("\"key_id\":null,", stdout);
+	}
+	printf("\"sig_ok\":%s,", r->sig_checked ? (r->sig_ok ? "true" : "false") : "null");
 	if (r->vectors_known)
 		printf("\"initial_sp\":%u,\"reset_handler\":%u,", r->sp, r->reset);
 	else
 		fputs("\"initial_sp\":null,\"reset_handler\":null,", stdout);
 	printf("\"vectors_ok\":%s,\"hash_ok\":%s,\"ok\":%s}\n",
 	       r->vectors_ok ? "true" : "false", r->hash_ok ? "true" : "false",
-	       r->slot_ok && r->vectors_ok && r->hash_ok ? "true" : "false");
+	       r->slot_ok && r->vectors_ok && r->hash_ok && (!r->sig_checked || r->sig_ok)
+		       ? "true" : "false");
 }
 
 static void print_text(const struct report *r)
@@ -106,18 +120,23 @@ static void print_text(const struct report *r)
 		       r->vectors_ok ? "ok" : "IMPLAUSIBLE", r->sp, r->reset);
 	else
 		printf("vectors: not available\n");
+	char id[9];
+	ts_sign_key_id_hex(h->key_id, id);
 	if (h->sig_type == TS_SIG_ECDSA_P256)
-		printf("signature: ecdsa-p256 (%u bytes, not verified here)\n", h->sig_len);
+		printf("signature: ecdsa-p256, key id %s\n", id);
 	else
 		printf("signature: none\n");
+	if (r->sig_checked)
+		printf("signature check: %s\n", r->sig_ok ? "ok" : "FAILED");
 }
 
 static const struct ts_optdef OPTS[] = {
 	{ "--json", NULL, NULL, "one JSON object on stdout" },
+	{ "--pubkey", NULL, "PEM...", "verify the signature with this public key (repeatable)" },
 };
 
 static const struct ts_cmdspec SPEC = {
-	"inspect", USAGE, OPTS, 1, 1, NULL, NULL, 0,
+	"inspect", USAGE, OPTS, 2, 1, NULL, NULL, 0,
 };
 
 int ts_cmd_inspect(int argc, char **argv)
@@ -134,6 +153,14 @@ int ts_cmd_inspect(int argc, char **argv)
 	}
 
 	char msg[512];
+	struct ts_trusted trusted;
+	const char *keys[TS_SIGN_KEYS_MAX + 1];
+	size_t nkeys = ts_arg_list(&a, "--pubkey", keys, TS_SIGN_KEYS_MAX + 1);
+	if (ts_sign_load_trusted(&trusted, keys, nkeys, msg, sizeof msg) != TS_OK) {
+		ts_cli_err(CMD, "%s", msg);
+		ts_args_free(&a);
+		return TS_EXIT_REFUSED;
+	}
 	uint8_t *data;
 	size_t len;
 	if (ts_read_file(file, &data, &len, msg, sizeof(msg)) != TS_OK) {
@@ -175,6 +202,11 @@ int ts_cmd_inspect(int argc, char **argv)
 		ts_hex(digest, TS_SHA256_LEN, r.actual);
 		r.hash_ok = memcmp(digest, h->app_sha256, TS_SHA256_LEN) == 0;
 	}
+	if (nkeys) {
+		r.sig_checked = true;
+		r.sig_ok = ts_sign_verify_header(data, &trusted, NULL, r.sig_msg,
+						 sizeof r.sig_msg) == TS_OK;
+	}
 	if (json)
 		print_json(&r);
 	else
@@ -210,9 +242,12 @@ int ts_cmd_inspect(int argc, char **argv)
 		fprintf(stderr, "twinslot inspect: %s: note: %zu bytes after the "
 			"application are not part of the image\n", file,
 			avail - h->app_size);
-	if (r.slot_ok && r.vectors_ok && r.hash_ok)
+	if (r.sig_checked && !r.sig_ok)
+		ts_cli_err(CMD, "%s: %s", file, r.sig_msg);
+	if (r.slot_ok && r.vectors_ok && r.hash_ok && (!r.sig_checked || r.sig_ok))
 		rc = TS_EXIT_OK;
 out:
 	free(data);
+	ts_args_free(&a);
 	return rc;
 }

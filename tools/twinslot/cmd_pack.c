@@ -14,8 +14,10 @@
 #include "elf.h"
 #include "opts.h"
 #include "outfile.h"
+#include "sign.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
+#include "twinslot/manifest.h"
 #include "twinslot/sha256.h"
 #include "twinslot/version.h"
 
@@ -25,13 +27,19 @@ static const char USAGE[] =
 	"usage: twinslot pack --version MAJOR.MINOR.PATCH\n"
 	"                     [--slot-a APP_A.elf | --slot-a APP_A.bin --addr-a 0x08020200]\n"
 	"                     [--slot-b APP_B.elf | --slot-b APP_B.bin --addr-b 0x08080200]\n"
-	"                     --out-dir DIR [--product ID]\n"
+	"                     --out-dir DIR [--product ID] [--key SIGNING-KEY.pem]\n"
 	"\n"
 	"Writes DIR/slot-a.img and/or DIR/slot-b.img: the 512-byte twinslot header\n"
 	"followed by the application. Each application must be linked at its slot's\n"
 	"base + 512: 0x08020200 for slot A, 0x08080200 for slot B. An ELF is read by\n"
 	"its load (physical) addresses; a raw binary needs --addr-a/--addr-b.\n"
-	"At least one slot is required. --product is a 32-bit number (default 0).\n"
+	"At least one slot is required. --product is a 32-bit number (default 0)\n"
+	"or the product's name as the release manifest names it: the agent installs\n"
+	"only images whose product id is the id of the manifest's name (the first 4\n"
+	"bytes of SHA-256 of the name, little-endian).\n"
+	"--key signs each image (ECDSA P-256 over SHA-256 of header bytes 0x00-0x3F,\n"
+	"key from twinslot keygen); hosts install only signed images unless told\n"
+	"--allow-unsigned. The key file must be mode 0600 (no group/other access).\n"
 	"\n"
 	"Refused (exit 1, no output file written): a wrong load address, an image\n"
 	"larger than the slot, an implausible vector table, a malformed version,\n"
@@ -234,7 +242,9 @@ static const struct ts_optdef OPTS[] = {
 	{ "--addr-a", NULL, "ADDR", "load address of a raw slot A binary (0x08020200)" },
 	{ "--addr-b", NULL, "ADDR", "load address of a raw slot B binary (0x08080200)" },
 	{ "--out-dir", NULL, "DIR", "where slot-a.img and slot-b.img go" },
-	{ "--product", NULL, "ID", "32-bit product number (default 0)" },
+	{ "--product", NULL, "ID|NAME", "32-bit product number (default 0), or the manifest's\n"
+					 "product name (its id: see above)" },
+	{ "--key", NULL, "PEM", "sign the images with this private key (twinslot keygen)" },
 };
 
 static const struct ts_cmdspec SPEC = {
@@ -280,9 +290,18 @@ int ts_cmd_pack(int argc, char **argv)
 		refused = 1;
 	}
 	if (product_s && !ts_parse_u32(product_s, &product)) {
-		ts_cli_err(CMD, "product \"%s\": expected a number from 0 to "
-			   "0xffffffff (decimal, or hex with 0x)", product_s);
-		refused = 1;
+		/* A name: the id the agent expects for a manifest of that product. */
+		if ((product_s[0] >= '0' && product_s[0] <= '9') || !product_s[0]) {
+			ts_cli_err(CMD, "product \"%s\": expected a number from 0 to "
+				   "0xffffffff (decimal, or hex with 0x)", product_s);
+			refused = 1;
+		} else if (strlen(product_s) >= TS_MANIFEST_PRODUCT_MAX) {
+			ts_cli_err(CMD, "product name \"%s\": longer than %u characters", product_s,
+				   TS_MANIFEST_PRODUCT_MAX - 1);
+			refused = 1;
+		} else {
+			product = ts_manifest_product_id(product_s);
+		}
 	}
 	/* Check every input, so one run reports every problem. */
 	for (int s = 0; s < TS_SLOT_COUNT; s++)
@@ -290,10 +309,20 @@ int ts_cmd_pack(int argc, char **argv)
 			refused = 1;
 
 	int rc = TS_EXIT_REFUSED;
+	char msg[512];
+	const char *key = ts_arg(&a, "--key");
+	for (int s = 0; s < TS_SLOT_COUNT && key && !refused; s++) {
+		if (!jobs[s].image)
+			continue;
+		if (ts_sign_header(jobs[s].image, key, msg, sizeof(msg)) != TS_OK ||
+		    ts_image_header_parse(jobs[s].image, &jobs[s].h) != TS_OK) {
+			ts_cli_err(CMD, "%s", msg);
+			refused = 1;
+		}
+	}
 	if (refused || make_dir(out_dir) != 0)
 		goto out;
 
-	char msg[512];
 	size_t dl = strlen(out_dir);
 	for (int s = 0; s < TS_SLOT_COUNT; s++) {
 		if (!jobs[s].image)
@@ -318,9 +347,13 @@ int ts_cmd_pack(int argc, char **argv)
 		char ver[TS_VERSION_STR_MAX], hex[2 * TS_SHA256_LEN + 1];
 		ts_version_format(jobs[s].h.version, ver);
 		ts_hex(jobs[s].h.app_sha256, TS_SHA256_LEN, hex);
+		char id[9] = "";
+		ts_sign_key_id_hex(jobs[s].h.key_id, id);
 		printf("%s: slot %c, version %s, %u application bytes at 0x%08x, "
-		       "sha256 %s\n", jobs[s].out.path, ts_slot_name(jobs[s].slot), ver,
-		       jobs[s].h.app_size, jobs[s].h.load_addr, hex);
+		       "sha256 %s, %s%s\n", jobs[s].out.path, ts_slot_name(jobs[s].slot), ver,
+		       jobs[s].h.app_size, jobs[s].h.load_addr, hex,
+		       jobs[s].h.sig_type ? "signed, key id " : "unsigned",
+		       jobs[s].h.sig_type ? id : "");
 	}
 	rc = TS_EXIT_OK;
 out:

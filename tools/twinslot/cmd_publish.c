@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "creds.h"
 #include "opts.h"
 #include "ts_linux.h"
 #include "twinslot/err.h"
@@ -34,9 +35,10 @@ static const struct ts_optdef OPTS[] = {
 	{ "--product", NULL, "NAME", "the manifest's product (default: twinslot)" },
 	{ "--virtual-hosted", NULL, NULL, "bucket.host/key URLs instead of host/bucket/key" },
 	{ "--ca-file", NULL, "PEM", "trust these CAs instead of the system's" },
-	{ "--access-key", NULL, "K", "credentials (default: $AWS_ACCESS_KEY_ID)" },
-	{ "--secret-key", NULL, "S", "(default: $AWS_SECRET_ACCESS_KEY)" },
-	{ "--session-token", NULL, "T", "(default: $AWS_SESSION_TOKEN)" },
+	{ "--credentials", NULL, "FILE", "AWS credentials file ([default] aws_access_key_id,\n"
+					 "aws_secret_access_key, aws_session_token; mode 0600);\n"
+					 "default: $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY,\n"
+					 "$AWS_SESSION_TOKEN. Never on the command line." },
 };
 
 static const struct ts_cmdspec SPEC = {
@@ -76,6 +78,14 @@ static int prepare(struct release *r, const char *dir, const char *prefix, const
 			ts_version_format(h.version, vb);
 			ts_cli_err(CMD, "slot-a.img is %s but slot-b.img is %s: one release, one "
 					"version", va, vb);
+			return TS_EXIT_REFUSED;
+		}
+		uint32_t want = ts_manifest_product_id(product ? product : "twinslot");
+		if (h.product_id != want) {
+			ts_cli_err(CMD, "%s: product id 0x%08x, but the manifest's product \"%s\" is id "
+				   "0x%08x: agents would refuse it; pack with --product %s", path,
+				   (unsigned)h.product_id, product ? product : "twinslot",
+				   (unsigned)want, product ? product : "twinslot");
 			return TS_EXIT_REFUSED;
 		}
 		r->m.version = h.version;
@@ -134,13 +144,13 @@ int ts_cmd_publish(int argc, char **argv)
 		ts_cli_err(CMD, "--bucket, --endpoint and --release are required");
 		return TS_EXIT_USAGE;
 	}
-	ts_arg_default(&a, "--access-key", getenv("AWS_ACCESS_KEY_ID"));
-	ts_arg_default(&a, "--secret-key", getenv("AWS_SECRET_ACCESS_KEY"));
-	ts_arg_default(&a, "--session-token", getenv("AWS_SESSION_TOKEN"));
-	const char *ak = ts_arg(&a, "--access-key"), *sk = ts_arg(&a, "--secret-key");
-	if (!ak || !*ak || !sk || !*sk) {
+	static struct ts_cli_creds cc;
+	struct ts_sigv4_creds creds;
+	if (!ts_cli_load_creds(CMD, ts_arg(&a, "--credentials"), &cc, &creds))
+		return TS_EXIT_REFUSED;
+	if (!creds.access_key[0] || !creds.secret_key[0]) {
 		ts_cli_err(CMD, "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-				"or pass --access-key and --secret-key");
+				"or give --credentials FILE");
 		return TS_EXIT_USAGE;
 	}
 
@@ -154,7 +164,7 @@ int ts_cmd_publish(int argc, char **argv)
 	struct ts_s3_config cfg = {
 		.endpoint = endpoint, .bucket = bucket, .region = ts_arg(&a, "--region"),
 		.virtual_hosted = ts_flag(&a, "--virtual-hosted"),
-		.creds = { ak, sk, ts_arg(&a, "--session-token") },
+		.creds = creds,
 	};
 	int exit_code = TS_EXIT_USAGE;
 	memset(&rel, 0, sizeof rel);
@@ -166,6 +176,7 @@ int ts_cmd_publish(int argc, char **argv)
 				      ts_arg(&a, "--product"))) == TS_EXIT_OK)
 		exit_code = upload(&s3, &rel, bucket);
 	ts_linux_close(lx);
+	ts_cli_wipe_creds(&cc);
 	free(rel.img[0]);
 	free(rel.img[1]);
 	ts_args_free(&a);

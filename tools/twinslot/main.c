@@ -12,7 +12,9 @@ static const char USAGE[] =
 	"usage: twinslot COMMAND [OPTIONS]\n"
 	"\n"
 	"Commands:\n"
+	"  keygen    make an ECDSA P-256 key pair for signing releases\n"
 	"  pack      make slot images (header + application) from linked ELF or BIN\n"
+	"  verify    check release images' signatures against trusted public keys\n"
 	"  inspect   show and check an image's header and hash (--json for scripts)\n"
 	"  compose   build a full 1 MB flash image: bootloader, slots, journal\n"
 	"  publish   upload a release to S3: slot images first, manifest last\n"
@@ -38,7 +40,9 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } COMMANDS[] = {
+	{ "keygen", ts_cmd_keygen },
 	{ "pack", ts_cmd_pack },
+	{ "verify", ts_cmd_verify },
 	{ "inspect", ts_cmd_inspect },
 	{ "compose", ts_cmd_compose },
 	{ "publish", ts_cmd_publish },

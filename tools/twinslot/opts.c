@@ -69,7 +69,12 @@ static int take(struct ts_args *a, int i, const struct ts_optdef *d, const char 
 			if (!r)
 				return usage(a->spec, "out of memory at %s", d->name);
 			a->rep = r;
+			int *ri = realloc(a->rep_opt, (2 * a->nrep + 2) * sizeof *ri);
+			if (!ri)
+				return usage(a->spec, "out of memory at %s", d->name);
+			a->rep_opt = ri;
 		}
+		a->rep_opt[a->nrep] = i;
 		a->rep[a->nrep++] = v;
 	} else if (a->val[i]) {
 		return usage(a->spec, "option %s given twice", d->name);
@@ -119,6 +124,8 @@ int ts_args_parse(const struct ts_cmdspec *spec, int argc, char **argv, struct t
 void ts_args_free(struct ts_args *a)
 {
 	free(a->rep);
+	free(a->rep_opt);
+	a->rep_opt = NULL;
 	a->rep = NULL;
 	a->nrep = 0;
 }
@@ -193,4 +200,24 @@ bool ts_falsy(const char *v)
 {
 	static const char *const W[] = { "0", "false", "no", "off", NULL };
 	return one_of(v, W);
+}
+
+size_t ts_arg_list(const struct ts_args *a, const char *name, const char **out, size_t max)
+{
+	int idx;
+	if (!ts_args_find(a->spec, name, strlen(name), &idx))
+		return 0;
+	size_t k = 0;
+	for (size_t j = 0; j < a->nrep; j++)
+		if (a->rep_opt[j] == idx) {
+			if (k < max)
+				out[k] = a->rep[j];
+			k++;
+		}
+	if (k == 0 && a->val[idx]) { /* set from a config file */
+		if (max)
+			out[0] = a->val[idx];
+		k = 1;
+	}
+	return k;
 }

@@ -54,7 +54,8 @@ struct ts_args {
 	const char *val[TS_ARGS_MAX_OPTS]; /* by table position (opts, then more) */
 	const char *pos[TS_ARGS_MAX_POS];
 	int npos;
-	const char **rep;                  /* values of the "..." option, in order */
+	const char **rep;                  /* values of the "..." options, in order */
+	int *rep_opt;                      /* each value's option (table position) */
 	size_t nrep;
 };
 
@@ -70,6 +71,10 @@ void ts_args_help(const struct ts_cmdspec *spec, FILE *f);
 
 /* The value of option `name` (as spelt in the table), NULL when absent. */
 const char *ts_arg(const struct ts_args *a, const char *name);
+/* The values of repeatable option `name` in order (up to max into out);
+ * returns how many were given (more than max: the caller refuses). A value
+ * set by ts_arg_default counts as one. */
+size_t ts_arg_list(const struct ts_args *a, const char *name, const char **out, size_t max);
 /* A flag: given (and not "=false/0/no/off"). */
 bool ts_flag(const struct ts_args *a, const char *name);
 /* Set `name`'s value when the command line left it unset (config files). */

@@ -262,7 +262,13 @@ enum ts_agent_verdict ts_agent_install(struct ts_agent *a)
 		say(a, TS_LOG_INFO, "board runs v%s in slot %c; slot %c takes the update", bv,
 		    ts_slot_name(bd->running), ts_slot_name(bd->target));
 		if (!a->cfg.allow_downgrade && a->m.version <= a->board_version) {
-			setmsg(a, "v%s is not newer than the board's v%s: nothing to install", mv, bv);
+			if (a->m.version < a->board_version)
+				setmsg(a, "v%s is older than the board's v%s: refused (anti-rollback: "
+					  "an old signed release replayed into the bucket is never "
+					  "installed)", mv, bv);
+			else
+				setmsg(a, "v%s is not newer than the board's v%s: nothing to install",
+				       mv, bv);
 			ts_update_restart(u);
 			return TS_AGENT_SKIPPED;
 		}
@@ -278,19 +284,26 @@ enum ts_agent_verdict ts_agent_install(struct ts_agent *a)
 	say(a, TS_LOG_INFO, "streaming s3://%s/%s (%u bytes) into slot %c", a->s3->cfg.bucket,
 	    a->img->key, (unsigned)a->img->size, ts_slot_name(t));
 	struct ts_source src = { image_read, a };
+	/* The signed header must agree with the manifest (docs/security.md). */
+	u->expect = true;
+	u->expect_version = a->m.version;
+	u->expect_product_id = ts_manifest_product_id(a->m.product);
 	err = ts_update_install(u, &src);
+	u->expect = false;
 	if (err == TS_ERR_CANCELED)
 		return stopped(a);
 	if (err) {
 		char why[320];
 		bool from_s3 = a->msg[0] != 0;
+		enum ts_phase phase = u->phase; /* restart moves it on */
 		copy(why, sizeof why, from_s3 ? a->msg : u->msg);
 		setmsg(a, "install of v%s into slot %c failed (%s; flash %s): %s", mv,
-		       ts_slot_name(t), ts_phase_name(u->phase),
-		       u->phase < TS_PHASE_ERASE ? "untouched" : "not committed", why);
+		       ts_slot_name(t), ts_phase_name(phase),
+		       phase < TS_PHASE_ERASE ? "untouched" : "not committed", why);
 		ts_update_restart(u);
-		return u->phase == TS_PHASE_CHECK && !from_s3 ? TS_AGENT_SKIPPED
-								 : TS_AGENT_FAILED;
+		/* Refused by the checks (not authentic, not for this board): this
+		 * manifest is settled, not retried; a transfer failure is retried. */
+		return phase == TS_PHASE_CHECK && !from_s3 ? TS_AGENT_SKIPPED : TS_AGENT_FAILED;
 	}
 	say(a, TS_LOG_INFO, "v%s committed in slot %c (%u ranged GET%s, %u resumed); restarting "
 	    "the board", mv, ts_slot_name(t), (unsigned)a->pieces, a->pieces == 1 ? "" : "s",
@@ -476,7 +489,11 @@ enum ts_agent_verdict ts_agent_poll(struct ts_agent *a)
 	}
 	if (a->has_board_version && a->m.version <= a->board_version && !a->cfg.allow_downgrade) {
 		ts_version_format(a->board_version, bv);
-		setmsg(a, "v%s is not newer than the board's v%s: nothing to install", mv, bv);
+		if (a->m.version < a->board_version)
+			setmsg(a, "v%s is older than the board's v%s: refused (anti-rollback: an old "
+				  "signed release replayed into the bucket is never installed)", mv, bv);
+		else
+			setmsg(a, "v%s is not newer than the board's v%s: nothing to install", mv, bv);
 		settle(a, TS_AGENT_SKIPPED);
 		return done(a, TS_AGENT_SKIPPED);
 	}

@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "json.h"
+#include "twinslot/bytes.h"
 #include "twinslot/err.h"
-#include "twinslot/text.h"
 #include "twinslot/layout.h"
+#include "twinslot/sha256.h"
+#include "twinslot/text.h"
 #include "twinslot/version.h"
 
 /* Field names are at most this long when printed in an error. */
@@ -245,4 +247,11 @@ long ts_manifest_write(const struct ts_manifest *m, char *out, size_t n)
 	if (k < 0 || (size_t)k >= n)
 		return TS_ERR_BUFSIZE;
 	return k;
+}
+
+uint32_t ts_manifest_product_id(const char *name)
+{
+	uint8_t d[TS_SHA256_LEN];
+	ts_sha256(name, strlen(name), d);
+	return ts_get32(d);
 }

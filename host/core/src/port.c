@@ -26,6 +26,8 @@ int ts_port_require(const struct ts_port *port, unsigned need, char *msg, size_t
 		missing = "no persistent storage";
 	else if ((need & TS_NEED_HTTP) && (!port->http || !port->http->request))
 		missing = "no HTTP client";
+	else if ((need & TS_NEED_CRYPTO) && (!port->crypto || !port->crypto->ecdsa_p256_verify))
+		missing = "no signature verification (crypto)";
 	if (!missing)
 		return TS_OK;
 	if (msg && n)

@@ -25,6 +25,16 @@ void ts_update_default_cfg(struct ts_update_cfg *cfg)
 	ts_an3155_default_cfg(&cfg->rom);
 }
 
+int ts_update_add_key(struct ts_update_cfg *cfg, const uint8_t point[TS_PUBKEY_LEN])
+{
+	if (point[0] != 0x04)
+		return TS_ERR_INVAL;
+	if (cfg->nkeys >= TS_UPDATE_KEYS_MAX)
+		return TS_ERR_FULL;
+	memcpy(cfg->keys[cfg->nkeys++], point, TS_PUBKEY_LEN);
+	return TS_OK;
+}
+
 void ts_update_init(struct ts_update *u, const struct ts_port *port,
 		    const struct ts_update_cfg *cfg)
 {
@@ -392,6 +402,8 @@ static const char *hdr_problem(int err)
 	}
 }
 
+static int check_signature(struct ts_update *u);
+
 int ts_update_check(struct ts_update *u, const struct ts_source *src)
 {
 	struct ts_board *b = &u->board;
@@ -406,6 +418,21 @@ int ts_update_check(struct ts_update *u, const struct ts_source *src)
 		return fail(u, TS_ERR_FORMAT, "the image is %ld bytes, shorter than its header", n);
 	if ((err = ts_image_header_parse(u->img_hdr, &u->img)) != TS_OK)
 		return fail(u, err, "refused: %s", hdr_problem(err));
+	/* Authenticity first: every later rule reads fields the signature binds. */
+	if ((err = check_signature(u)) != TS_OK)
+		return err;
+	if (u->expect && u->img.version != u->expect_version) {
+		vstr(u->img.version, v1);
+		vstr(u->expect_version, v2);
+		return fail(u, TS_ERR_INVAL, "refused: the image's signed header is v%s, but the "
+			    "manifest names v%s: the manifest does not describe this image (objects "
+			    "swapped in the bucket?)", v1, v2);
+	}
+	if (u->expect && u->img.product_id != u->expect_product_id)
+		return fail(u, TS_ERR_INVAL, "refused: the image's signed header is for product id "
+			    "0x%08X, but the manifest's product is id 0x%08X: another product's "
+			    "image (pack it with --product NAME)", (unsigned)u->img.product_id,
+			    (unsigned)u->expect_product_id);
 	enum ts_slot linked;
 	err = ts_image_header_slot(&u->img, &linked);
 	if (err == TS_ERR_SIZE)
@@ -435,10 +462,11 @@ int ts_update_check(struct ts_update *u, const struct ts_source *src)
 		vstr(b->ids[b->running].version, v2);
 		return fail(u, TS_ERR_SEMVER,
 			    "refused: the image is v%s, %s the running v%s in slot %c "
-			    "(--force overrides)", v1,
+			    "(%s--force overrides)", v1,
 			    u->img.version < b->ids[b->running].version ? "older than"
 									 : "the same version as",
-			    v2, ts_slot_name(b->running));
+			    v2, ts_slot_name(b->running),
+			    u->img.version < b->ids[b->running].version ? "anti-rollback; " : "");
 	}
 
 	/* The vector table: read the first body block now, still before any
@@ -455,6 +483,72 @@ int ts_update_check(struct ts_update *u, const struct ts_source *src)
 	if ((err = ts_image_check_vectors(&u->img, sp, pc)) != TS_OK)
 		return fail(u, err, "refused: implausible vector table (SP 0x%08X, reset 0x%08X)",
 			    (unsigned)sp, (unsigned)pc);
+	return TS_OK;
+}
+
+/* ---- authenticity ---- */
+
+static void hex4(const uint8_t id[TS_IMAGE_KEY_ID_LEN], char out[9])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (unsigned i = 0; i < TS_IMAGE_KEY_ID_LEN; i++) {
+		out[2 * i] = digits[id[i] >> 4];
+		out[2 * i + 1] = digits[id[i] & 15];
+	}
+	out[8] = 0;
+}
+
+/* The header in u->img_hdr/u->img is signed by a trusted key, or unsigned
+ * images are explicitly allowed. Runs before anything is erased. */
+static int check_signature(struct ts_update *u)
+{
+	const struct ts_update_cfg *c = &u->cfg;
+	char id[9];
+	int err;
+
+	if (u->img.sig_type == TS_SIG_NONE) {
+		if (!c->allow_unsigned)
+			return fail(u, TS_ERR_AUTH, "refused: the image is unsigned (pack it with "
+				    "--key): only releases signed by a trusted key are installed "
+				    "(--allow-unsigned overrides, for development only)");
+		say(u, TS_LOG_WARN, "WARNING: installing an UNSIGNED image (--allow-unsigned): "
+		    "nothing proves where it comes from");
+		return TS_OK;
+	}
+	hex4(u->img.key_id, id);
+	if (c->nkeys == 0) {
+		if (!c->allow_unsigned)
+			return fail(u, TS_ERR_AUTH, "refused: the image is signed (key id %s) but no "
+				    "trusted public key is configured (--pubkey): its signature "
+				    "cannot be checked (--allow-unsigned overrides)", id);
+		say(u, TS_LOG_WARN, "WARNING: installing an image whose signature (key id %s) is "
+		    "NOT CHECKED: no trusted public key configured (--allow-unsigned)", id);
+		return TS_OK;
+	}
+	if ((err = ts_port_require(u->port, TS_NEED_CRYPTO, u->msg, sizeof(u->msg))) != TS_OK)
+		return err;
+	const uint8_t *key = NULL;
+	for (unsigned i = 0; i < c->nkeys && !key; i++) {
+		uint8_t kid[TS_IMAGE_KEY_ID_LEN];
+		ts_image_key_id(c->keys[i], kid);
+		if (memcmp(kid, u->img.key_id, sizeof(kid)) == 0)
+			key = c->keys[i];
+	}
+	if (!key)
+		return fail(u, TS_ERR_AUTH, "refused: the image is signed by key id %s, which is "
+			    "not one of the %u trusted public key%s: it is not the vendor's release "
+			    "(or the key was rotated out)", id, c->nkeys, c->nkeys == 1 ? "" : "s");
+	uint8_t digest[TS_SHA256_LEN];
+	ts_image_signed_digest(u->img_hdr, digest);
+	err = u->port->crypto->ecdsa_p256_verify(u->port->crypto_ctx, key, digest, u->img.sig);
+	if (err == TS_ERR_AUTH)
+		return fail(u, err, "refused: the image's signature does not verify with trusted "
+			    "key id %s: its header (version, product, slot, size or hash) was "
+			    "changed after signing, or the signature is forged", id);
+	if (err)
+		return fail(u, err, "refused: the signature (key id %s) could not be checked: %s",
+			    id, ts_strerror(err));
+	say(u, TS_LOG_INFO, "signature verified: ECDSA P-256, key id %s", id);
 	return TS_OK;
 }
 

@@ -110,6 +110,7 @@ int ts_linux_open(struct ts_linux **out, const struct ts_linux_cfg *cfg, struct 
 	port->clock = &CLOCK;
 	port->clock_ctx = lx;
 	port->sink = cfg->sink;
+	port->crypto = &ts_crypto_openssl_ops;
 	port->sink_ctx = cfg->sink_ctx;
 	int err = open_parts(lx, port, msg, n);
 	if (err) {

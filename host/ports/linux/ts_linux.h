@@ -56,4 +56,9 @@ bool ts_linux_baud_supported(uint32_t baud);
  * bodies, before TLS). */
 void ts_linux_http_bytes(const struct ts_linux *lx, uint64_t *out, uint64_t *in);
 
+/* The crypto concern on OpenSSL's libcrypto (crypto_openssl.c), which
+ * ts_linux_open() puts in every port; ctx is unused (NULL is fine). The tools
+ * verify with it too, so the CLI and the engine share one verifier. */
+extern const struct ts_crypto_ops ts_crypto_openssl_ops;
+
 #endif

@@ -36,6 +36,7 @@ enum ts_err {
 	TS_ERR_REMOTE = -24,      /* a server reported an error */
 	TS_ERR_BUSY = -25,        /* in use by another program (serial port, pins) */
 	TS_ERR_CANCELED = -26,    /* stopped on request (a signal) */
+	TS_ERR_AUTH = -27,        /* not authentic: unsigned, unknown key, bad signature */
 };
 
 /* Short description of an error code, e.g. "CRC mismatch". Never NULL. */

@@ -22,11 +22,13 @@
 #define TS_IMAGE_HDR_VERSION 1u
 #define TS_IMAGE_HDR_SIZE    512u
 #define TS_IMAGE_SIG_MAX     64u
+#define TS_IMAGE_KEY_ID_LEN  4u   /* first bytes of SHA-256 of the signer's public key */
 #define TS_IMAGE_MAX_APP     (TS_SLOT_SIZE - TS_IMAGE_HDR_SIZE)
 
 /* Byte offsets inside the header (see docs/format.md). */
 #define TS_IMAGE_OFF_SHA256  0x20u
 #define TS_IMAGE_OFF_SIG     0x44u
+#define TS_IMAGE_OFF_KEY_ID  0x84u /* 4 bytes after the signature */
 #define TS_IMAGE_OFF_CRC     0x1FCu
 /* The signature covers SHA-256 of header bytes [0, TS_IMAGE_SIGNED_LEN):
  * magic .. app_sha256, so version, product, address and hash are bound. */
@@ -47,6 +49,8 @@ struct ts_image_header {
 	uint16_t sig_type;      /* enum ts_sig_type */
 	uint16_t sig_len;       /* 0, or 64 for ECDSA P-256 (r || s) */
 	uint8_t sig[TS_IMAGE_SIG_MAX];
+	uint8_t key_id[TS_IMAGE_KEY_ID_LEN]; /* signed: which key (SHA-256 of its
+	                           65-byte point, first 4 bytes); else zero */
 };
 
 /* Write the 512 header bytes (magic, reserved zeros and CRC included). */
@@ -82,4 +86,10 @@ int ts_image_check_vectors(const struct ts_image_header *h, uint32_t initial_sp,
 int ts_image_validate(const uint8_t *image, uint32_t len, enum ts_slot slot,
 		      struct ts_image_header *h, void (*tick)(void));
 
+/* A signer's key id: the first TS_IMAGE_KEY_ID_LEN bytes of SHA-256 over its
+ * 65-byte uncompressed P-256 public point (0x04 || X || Y). */
+#define TS_PUBKEY_LEN 65u
+void ts_image_key_id(const uint8_t point[TS_PUBKEY_LEN], uint8_t id[TS_IMAGE_KEY_ID_LEN]);
+/* The digest a signature covers: SHA-256 of header bytes [0, TS_IMAGE_SIGNED_LEN). */
+void ts_image_signed_digest(const uint8_t hdr[TS_IMAGE_HDR_SIZE], uint8_t digest[TS_SHA256_LEN]);
 #endif

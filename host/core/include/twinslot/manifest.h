@@ -65,6 +65,14 @@ int ts_manifest_parse(const char *json, size_t len, struct ts_manifest *m, char 
 
 /* The canonical JSON text of m into out (NUL-terminated). Returns the
  * length or TS_ERR_BUFSIZE. (No rollout object is written.) */
+/* The 32-bit product id that images of the product named `name` carry in
+ * their header (docs/security.md, "Manifest and header"): the first 4 bytes
+ * of SHA-256 over the name's bytes, read little-endian. The agent installs
+ * an image only when its signed header's product id is this of the
+ * manifest's product name, so a manifest cannot relabel another product's
+ * signed image as its own. `twinslot pack --product NAME` writes it. */
+uint32_t ts_manifest_product_id(const char *name);
+
 long ts_manifest_write(const struct ts_manifest *m, char *out, size_t n);
 
 #endif

@@ -9,6 +9,8 @@
  *   store  small persistent key-value storage (the agent's memory)
  *   http   HTTP(S) requests (S3)
  *   sink   log lines and progress for people
+ *   crypto signature verification (ECDSA P-256): OpenSSL's libcrypto on
+ *          Linux, mbedTLS/PSA on the ESP32
  *
  * The core makes no OS call and allocates nothing; it talks to the world only
  * through this. A command checks the concerns it needs with ts_port_require()
@@ -123,6 +125,19 @@ struct ts_sink_ops {
 	void (*progress)(void *ctx, const struct ts_progress *p);         /* optional */
 };
 
+/* ---- crypto: signature verification -------------------------------------- */
+
+struct ts_crypto_ops {
+	/* TS_OK when sig (r || s, two 32-byte big-endian integers) is a valid
+	 * ECDSA P-256 signature of the 32-byte digest under pubkey (the
+	 * 65-byte uncompressed point 0x04 || X || Y); TS_ERR_AUTH when it is
+	 * not; another negative ts_err when the check could not run (a point
+	 * not on the curve: TS_ERR_INVAL). Must not allocate in the core's
+	 * name: allocation inside the crypto library is the port's affair. */
+	int (*ecdsa_p256_verify)(void *ctx, const uint8_t pubkey[65], const uint8_t digest[32],
+				 const uint8_t sig[64]);
+};
+
 /* ---- the port ------------------------------------------------------------- */
 
 struct ts_port {
@@ -131,6 +146,7 @@ struct ts_port {
 	const struct ts_store_ops *store; void *store_ctx;  /* NULL: nothing remembered */
 	const struct ts_http_ops *http;   void *http_ctx;
 	const struct ts_sink_ops *sink;   void *sink_ctx;   /* NULL: silent */
+	const struct ts_crypto_ops *crypto; void *crypto_ctx; /* NULL: cannot verify */
 };
 
 enum ts_port_need {
@@ -140,6 +156,7 @@ enum ts_port_need {
 	TS_NEED_HTTP = 1u << 3,
 	TS_NEED_WALL_TIME = 1u << 4,
 	TS_NEED_RANDOM = 1u << 5,
+	TS_NEED_CRYPTO = 1u << 6,   /* signature verification */
 };
 
 /*

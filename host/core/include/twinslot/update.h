@@ -50,6 +50,8 @@ struct ts_source {
 	void *arg;
 };
 
+#define TS_UPDATE_KEYS_MAX 4
+
 struct ts_update_cfg {
 	uint32_t baud;              /* ROM bootloader link, 8E1 (115200) */
 	uint32_t console_baud;      /* firmware console, 8N1 (115200) */
@@ -66,8 +68,23 @@ struct ts_update_cfg {
 	bool verify_slots;          /* read both slot bodies and hash them (slow: up to
 	                               768 KB over the UART); else images are known
 	                               by their headers only */
+	/* Authenticity, checked before anything is erased (docs/security.md):
+	 * an image must carry an ECDSA P-256 signature over SHA-256 of its
+	 * header's bytes 0x00-0x3F by one of these keys (65-byte uncompressed
+	 * points; several, so keys can be rotated), found by the key id the
+	 * header names. The port's crypto concern verifies. */
+	uint8_t keys[TS_UPDATE_KEYS_MAX][TS_PUBKEY_LEN];
+	unsigned nkeys;
+	/* Accept an unsigned image, and a signed one when no key is configured,
+	 * with a warning each time. Never accepts a bad signature or one by a
+	 * key that is not trusted while keys are configured. Off by default. */
+	bool allow_unsigned;
 	struct ts_an3155_cfg rom;
 };
+
+/* Add a trusted key (a 65-byte uncompressed P-256 point): TS_OK, TS_ERR_FULL
+ * (already TS_UPDATE_KEYS_MAX), TS_ERR_INVAL (not 0x04 || X || Y). */
+int ts_update_add_key(struct ts_update_cfg *cfg, const uint8_t point[TS_PUBKEY_LEN]);
 
 enum ts_phase {
 	TS_PHASE_CONNECT,  /* entering the ROM, identifying, reading the board */
@@ -121,6 +138,12 @@ struct ts_update {
 	bool committed;                     /* a journal record was appended */
 	bool commit_unsure;                 /* a record write failed midway: it may
 	                                       be in the journal (see status) */
+	/* Set by the caller before install when something else names the image
+	 * (the agent: the manifest): its signed header must say the same
+	 * version and product id, else it is refused before erasing. */
+	bool expect;
+	uint32_t expect_version;
+	uint32_t expect_product_id;
 	/* the image being installed */
 	struct ts_image_header img;
 	uint8_t img_hdr[TS_IMAGE_HDR_SIZE];
