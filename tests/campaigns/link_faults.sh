@@ -23,15 +23,16 @@ done
 rm -rf "$W"; mkdir -p "$W"; cd "$W"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# Releases of SIZE_KB, all different (the app padded with random bytes; its
+# Releases signed with a key made here, of SIZE_KB, all different (the app padded with random bytes; its
 # self-test hashes its whole image, so a wrong byte never confirms).
-nrel=0
+"$T" keygen --out-dir key >/dev/null
 mkrel() { # VERSION
 	for s in a b; do
 		cp "$FW/app-$s.bin" app-$s.bin
 		head -c $((SIZE_KB * 1024 - 512 - $(stat -c%s "$FW/app-$s.bin"))) /dev/urandom >> app-$s.bin
 	done
-	"$T" pack --version "$1" --product 7 --slot-a app-a.bin --addr-a 0x08020200 \
+	"$T" pack --version "$1" --product 7 --key key/signing-key.pem \
+		--slot-a app-a.bin --addr-a 0x08020200 \
 		--slot-b app-b.bin --addr-b 0x08080200 --out-dir "r$1" >/dev/null
 }
 mkrel 1.0.0
@@ -64,6 +65,7 @@ for mode in $MODES; do
 			ctl "uart $mode $rate"
 			set +e
 			"$T" flash --port tty --pins board:ctl.sock -q --journal-check --timeout 15 \
+				--pubkey key/signing-key.pub.pem \
 				--image "r$v" >out.txt 2>err.txt
 			rc=$?
 			set -e

@@ -120,6 +120,11 @@ void app_main(void)
 	ts_update_default_cfg(&ucfg);
 	ucfg.baud = ucfg.console_baud = CONFIG_EXAMPLE_BAUD;
 	ucfg.outcome_timeout_ms = CONFIG_EXAMPLE_OUTCOME_TIMEOUT_S * 1000u;
+#ifdef CONFIG_EXAMPLE_ALLOW_UNSIGNED
+	/* No crypto concern on the ESP32 yet: see Kconfig.projbuild. */
+	ucfg.allow_unsigned = true;
+	ESP_LOGW(TAG, "installing UNSIGNED releases (CONFIG_EXAMPLE_ALLOW_UNSIGNED)");
+#endif
 	ts_update_init(&u, &port, &ucfg);
 
 	struct ts_agent_cfg acfg;
