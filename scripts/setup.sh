@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   clang libclang-rt-14-dev
-  libcmocka-dev libssl-dev
+  libcmocka-dev libssl-dev libmbedtls-dev
   libcurl4-openssl-dev libcjson-dev
   nodejs
   libunicorn-dev

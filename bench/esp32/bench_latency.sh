@@ -25,12 +25,15 @@ W=$(mktemp -d /tmp/twinslot-esp32-bench.XXXXXX)
 BPID=
 trap '[ -n "$BPID" ] && kill $BPID 2>/dev/null; rm -rf "$W"' EXIT
 cd "$W"
-"$TW" pack --version 1.0.0 --slot-a "$FW/app-a.elf" --slot-b "$FW/app-b.elf" --out-dir r1 >/dev/null
+"$TW" keygen --out-dir key >/dev/null
+export TS_PUBKEY=$W/key/signing-key.pub.pem
+"$TW" pack --version 1.0.0 --key key/signing-key.pem --slot-a "$FW/app-a.elf" \
+	--slot-b "$FW/app-b.elf" --out-dir r1 >/dev/null
 for s in a b; do
 	cp "$FW/app-$s.bin" big-$s.bin
 	head -c $((KB * 1024 - 512 - $(stat -c%s "$FW/app-$s.bin"))) /dev/urandom >>big-$s.bin
 done
-"$TW" pack --version 1.1.0 --slot-a big-a.bin --addr-a 0x08020200 --slot-b big-b.bin \
+"$TW" pack --version 1.1.0 --key key/signing-key.pem --slot-a big-a.bin --addr-a 0x08020200 --slot-b big-b.bin \
 	--addr-b 0x08080200 --out-dir r2 >/dev/null
 
 run() { # PROGRAM -> "install_ms total_ms"

@@ -20,11 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/ecp.h>
+#include <mbedtls/pk.h>
+
 #include "esp_timer.h"
 #include "nvs_flash.h"
 #include "standin.h"
 #include "twinslot/agent.h"
 #include "twinslot/err.h"
+#include "twinslot/update.h"
 #include "twinslot_esp32.h"
 
 static volatile sig_atomic_t stop;
@@ -75,6 +79,29 @@ static int open_port(struct ts_esp32_cfg *cfg, struct ts_port *port)
 	return ts_esp32_port_open(cfg, port);
 }
 
+static int add_key(struct ts_update_cfg *cfg, const char *pem)
+{
+	mbedtls_pk_context pk;
+	uint8_t point[65];
+	size_t n = 0;
+	int ok;
+	if (!pem) {
+		fprintf(stderr, "esp32-agent: no TS_PUBKEY (the trusted public key, PEM)\n");
+		return 1;
+	}
+	mbedtls_pk_init(&pk);
+	ok = mbedtls_pk_parse_public_keyfile(&pk, pem) == 0 &&
+	     mbedtls_pk_get_type(&pk) == MBEDTLS_PK_ECKEY &&
+	     mbedtls_ecp_point_write_binary(&mbedtls_pk_ec(pk)->grp, &mbedtls_pk_ec(pk)->Q,
+					    MBEDTLS_ECP_PF_UNCOMPRESSED, &n, point,
+					    sizeof point) == 0 &&
+	     n == sizeof point && ts_update_add_key(cfg, point) == TS_OK;
+	mbedtls_pk_free(&pk);
+	if (!ok)
+		fprintf(stderr, "esp32-agent: %s: not a P-256 public key\n", pem);
+	return ok ? 0 : 1;
+}
+
 static int run_agent(char **argv)
 {
 	static struct ts_s3 s3;
@@ -93,9 +120,10 @@ static int run_agent(char **argv)
 	struct ts_update_cfg ucfg;
 	ts_update_default_cfg(&ucfg);
 	ucfg.outcome_timeout_ms = (uint32_t)strtoul(argv[7], NULL, 10);
-	/* The ESP32 port has no crypto concern yet (mbedTLS/PSA, docs/esp32.md):
-	 * this test is about the port's I/O, so it takes unsigned releases. */
-	ucfg.allow_unsigned = true;
+	/* The trusted key, as firmware would carry it (the raw point), from the
+	 * PEM in $TS_PUBKEY; the port's crypto concern (mbedTLS) verifies. */
+	if (add_key(&ucfg, getenv("TS_PUBKEY")) != 0)
+		return 1;
 	struct ts_agent_cfg acfg;
 	ts_agent_default_cfg(&acfg);
 	acfg.manifest_key = argv[2];
@@ -158,6 +186,8 @@ static int run_flash(char **argv)
 	struct ts_update_cfg ucfg;
 	ts_update_default_cfg(&ucfg);
 	ucfg.outcome_timeout_ms = (uint32_t)strtoul(argv[1], NULL, 10);
+	if (add_key(&ucfg, getenv("TS_PUBKEY")) != 0)
+		return 1;
 	ts_update_init(&u, &port, &ucfg);
 	struct ts_source src = { file_read, &fs };
 	int64_t t0 = esp_timer_get_time();

@@ -48,8 +48,11 @@ rc=0; PORT=$("$SRC/scripts/s3rver.sh" start "$W/s3" twinslot) || rc=$?
 EP=http://127.0.0.1:$PORT
 report_is() { curl -sf "$EP/twinslot/fw/reports/esp32-board.json" 2>/dev/null |
 	grep "\"version\":\"$1\",\"outcome\":\"$2\"" >/dev/null; }
-publish() { # VERSION APP
-	"$TW" pack --version "$1" --slot-a "$FW/$2-a.elf" --slot-b "$FW/$2-b.elf" \
+"$TW" keygen --out-dir "$W/key" >/dev/null
+export TS_PUBKEY=$W/key/signing-key.pub.pem
+publish() { # VERSION APP: signed, as a vendor releases it
+	"$TW" pack --version "$1" --product twinslot-demo --key "$W/key/signing-key.pem" \
+		--slot-a "$FW/$2-a.elf" --slot-b "$FW/$2-b.elf" \
 		--out-dir "$W/rel-$1" >/dev/null
 	"$TW" publish --endpoint "$EP" --bucket twinslot --prefix fw --product twinslot-demo \
 		--release "$W/rel-$1" >"$W/publish-$1.out"

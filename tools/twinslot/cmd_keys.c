@@ -65,7 +65,11 @@ int ts_cmd_keygen(int argc, char **argv)
 	ts_image_key_id(point, kid);
 	ts_sign_key_id_hex(kid, id);
 	printf("%s/signing-key.pem: private key (0600): keep offline\n", dir);
+	char hex[2 * TS_PUBKEY_LEN + 1];
+	ts_hex(point, sizeof point, hex);
 	printf("%s: public key, key id %s\n", path, id);
+	printf("public point (for a host without PEM files, e.g. the ESP32 example's\n"
+	       "CONFIG_EXAMPLE_PUBKEY_HEX): %s\n", hex);
 	rc = TS_EXIT_OK;
 out:
 	ts_args_free(&a);

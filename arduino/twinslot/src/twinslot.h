@@ -34,6 +34,7 @@ extern "C" {
 #include "twinslot/s3.h"
 #include "twinslot/update.h"
 #include "twinslot/agent.h"
+#include "twinslot/text.h"
 #ifndef TWINSLOT_CORE_ONLY
 #include "twinslot_esp32.h"
 #endif

@@ -20,6 +20,7 @@
 #include "nvs_flash.h"
 #include "twinslot/agent.h"
 #include "twinslot/err.h"
+#include "twinslot/text.h"
 #include "twinslot_esp32.h"
 
 static const char *TAG = "agent";
@@ -120,8 +121,15 @@ void app_main(void)
 	ts_update_default_cfg(&ucfg);
 	ucfg.baud = ucfg.console_baud = CONFIG_EXAMPLE_BAUD;
 	ucfg.outcome_timeout_ms = CONFIG_EXAMPLE_OUTCOME_TIMEOUT_S * 1000u;
+	uint8_t point[TS_PUBKEY_LEN];
+	const char *hex = CONFIG_EXAMPLE_PUBKEY_HEX;
+	size_t i = 0;
+	for (; i < sizeof point && ts_hex_digit(hex[2 * i]) >= 0 &&
+	       ts_hex_digit(hex[2 * i + 1]) >= 0; i++)
+		point[i] = (uint8_t)(ts_hex_digit(hex[2 * i]) << 4 | ts_hex_digit(hex[2 * i + 1]));
+	if (hex[0] && (i != sizeof point || hex[2 * i] || ts_update_add_key(&ucfg, point) != TS_OK))
+		ESP_LOGE(TAG, "CONFIG_EXAMPLE_PUBKEY_HEX is not a P-256 point (130 hex digits)");
 #ifdef CONFIG_EXAMPLE_ALLOW_UNSIGNED
-	/* No crypto concern on the ESP32 yet: see Kconfig.projbuild. */
 	ucfg.allow_unsigned = true;
 	ESP_LOGW(TAG, "installing UNSIGNED releases (CONFIG_EXAMPLE_ALLOW_UNSIGNED)");
 #endif

@@ -69,6 +69,7 @@ int ts_esp32_port_open(const struct ts_esp32_cfg *cfg, struct ts_port *port)
 		.store = &ts_esp32_store_ops, .store_ctx = e,
 		.http = &ts_esp32_http_ops, .http_ctx = e,
 		.sink = &ts_esp32_sink_ops, .sink_ctx = e,
+		.crypto = &ts_esp32_crypto_ops, .crypto_ctx = e,
 	};
 	return TS_OK;
 }

@@ -1,6 +1,6 @@
 /* Inside the ESP-IDF port: the one port object and the parts, one file
  * each (link_uart.c, pins_gpio.c, clock.c, store_nvs.c, http_client.c,
- * sink_log.c; esp32.c assembles them). */
+ * sink_log.c, crypto_mbedtls.c; esp32.c assembles them). */
 #ifndef TWINSLOT_ESP32_PORT_H
 #define TWINSLOT_ESP32_PORT_H
 
@@ -43,5 +43,8 @@ extern const struct ts_store_ops ts_esp32_store_ops;
 extern const struct ts_clock_ops ts_esp32_clock_ops;
 extern const struct ts_http_ops ts_esp32_http_ops;
 extern const struct ts_sink_ops ts_esp32_sink_ops;
+
+/* crypto_mbedtls.c: ECDSA P-256 verification. */
+extern const struct ts_crypto_ops ts_esp32_crypto_ops;
 
 #endif

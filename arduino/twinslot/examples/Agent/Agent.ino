@@ -39,8 +39,10 @@ static const char AWS_SECRET_ACCESS_KEY[] = "";
 static const char MANIFEST_KEY[] = "fw/manifest.json"; // twinslot publish --prefix fw
 static const char PRODUCT[] = "";                      // "" accepts any product
 static const char DEVICE[] = "esp32-bench1";           // names the report
-// Install releases that are not signed: the ESP32 port cannot check
-// signatures yet, so 0 refuses every release. Development only.
+// The release signer's public point, as `twinslot keygen` prints it (130 hex
+// digits); releases signed with another key, or unsigned, are refused.
+static const char PUBKEY_HEX[] = "";
+// Development only: also install UNSIGNED releases.
 static const bool ALLOW_UNSIGNED = false;
 static const char REPORT_PREFIX[] = "fw/reports";      // "" for no report
 static const uint32_t POLL_INTERVAL_MS = 60000;
@@ -124,10 +126,15 @@ void setup()
 
   struct ts_update_cfg update_cfg;
   ts_update_default_cfg(&update_cfg);
-  // The ESP32 port cannot check release signatures yet (no mbedTLS crypto
-  // concern; see docs/esp32.md): without this every release is refused.
-  // Development only: it installs whatever the bucket holds.
-  update_cfg.allow_unsigned = ALLOW_UNSIGNED;
+  uint8_t point[TS_PUBKEY_LEN];
+  size_t i = 0;
+  for (; i < sizeof point && ts_hex_digit(PUBKEY_HEX[2 * i]) >= 0 &&
+         ts_hex_digit(PUBKEY_HEX[2 * i + 1]) >= 0; i++)
+    point[i] = (uint8_t)(ts_hex_digit(PUBKEY_HEX[2 * i]) << 4 |
+                         ts_hex_digit(PUBKEY_HEX[2 * i + 1]));
+  if (i == sizeof point)
+    ts_update_add_key(&update_cfg, point);
+  update_cfg.allow_unsigned = ALLOW_UNSIGNED; // development only
   ts_update_init(&update, &port, &update_cfg);
 
   ts_agent_default_cfg(&agent_cfg);
