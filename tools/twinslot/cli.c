@@ -72,6 +72,16 @@ int ts_read_file(const char *path, uint8_t **data, size_t *len, char *msg,
 	return TS_OK;
 }
 
+char *ts_trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
 bool ts_parse_u32(const char *s, uint32_t *out)
 {
 	const char *p = s;

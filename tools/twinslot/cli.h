@@ -58,6 +58,9 @@ int ts_read_file(const char *path, uint8_t **data, size_t *len, char *msg,
 int ts_load_image(const char *cmd, const char *path, int slot, uint8_t **data, size_t *len,
 		  struct ts_image_header *h);
 
+/* s without leading blanks and trailing blanks and line ends (in place). */
+char *ts_trim(char *s);
+
 /* Parse an unsigned 32-bit number, decimal or 0x-prefixed hex, nothing else
  * in the string. Returns true on success. */
 bool ts_parse_u32(const char *s, uint32_t *out);

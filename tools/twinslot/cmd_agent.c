@@ -87,16 +87,6 @@ static const struct ts_cmdspec SPEC = {
 /* Values read from the config file, kept until the agent ends. */
 static char *file_val[TS_ARGS_MAX_OPTS];
 
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
-}
-
 /* One "name = value" line into the options the command line left unset. */
 static int config_line(struct ts_args *a, const char *path, int ln, char *s)
 {
@@ -106,7 +96,7 @@ static int config_line(struct ts_args *a, const char *path, int ln, char *s)
 		return TS_EXIT_REFUSED;
 	}
 	*eq = '\0';
-	char *k = trim(s), *v = trim(eq + 1);
+	char *k = ts_trim(s), *v = ts_trim(eq + 1);
 	int o;
 	const struct ts_optdef *d = k[0] == '-' ? NULL : ts_args_find(&SPEC, k, strlen(k), &o);
 	if (!d || strcmp(d->name, "--config") == 0 || strcmp(d->name, "--once") == 0) {
@@ -160,7 +150,7 @@ static int read_config(struct ts_args *a, const char *path)
 				   LINE_MAX_CHARS);
 			rc = TS_EXIT_REFUSED;
 		} else {
-			char *s = trim(line);
+			char *s = ts_trim(line);
 			if (*s && *s != '#')
 				rc = config_line(a, path, ln, s);
 		}

@@ -9,16 +9,6 @@
 
 #include "cli.h"
 
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
-}
-
 static bool set(const char *cmd, const char *path, int ln, char *dst, size_t n, const char *v,
 		const char *name)
 {
@@ -59,7 +49,7 @@ static bool from_file(const char *cmd, const char *path, struct ts_cli_creds *c)
 			ok = false;
 			break;
 		}
-		char *s = trim(line);
+		char *s = ts_trim(line);
 		if (!*s || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[') { /* only the default profile */
@@ -73,7 +63,7 @@ static bool from_file(const char *cmd, const char *path, struct ts_cli_creds *c)
 			break;
 		}
 		*eq = '\0';
-		char *k = trim(s), *v = trim(eq + 1);
+		char *k = ts_trim(s), *v = ts_trim(eq + 1);
 		if (!in_default)
 			continue;
 		if (strcmp(k, "aws_access_key_id") == 0)
