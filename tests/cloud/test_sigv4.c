@@ -288,23 +288,12 @@ static char *slurp(const char *dir, const char *name, size_t *len)
 	return buf;
 }
 
-static int unhex1(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void pct_decode(char *s)
 {
 	char *o = s;
 	for (; *s; s++) {
-		if (s[0] == '%' && unhex1(s[1]) >= 0 && unhex1(s[2]) >= 0) {
-			*o++ = (char)(unhex1(s[1]) * 16 + unhex1(s[2]));
+		if (s[0] == '%' && ts_hex_digit(s[1]) >= 0 && ts_hex_digit(s[2]) >= 0) {
+			*o++ = (char)(ts_hex_digit(s[1]) * 16 + ts_hex_digit(s[2]));
 			s += 2;
 		} else {
 			*o++ = *s;

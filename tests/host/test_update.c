@@ -518,6 +518,25 @@ static void body_frames(const uint8_t *image, uint32_t len, uint64_t at[2])
 	fake_board_close(&dry);
 }
 
+/* Install a newer B on board_with_a through a line that flips bit 0 of data
+ * bytes 10 and 20 of the body's first block (the XOR still matches) and,
+ * when `detected`, bit 7 of byte 30 of the second (the checksum catches it:
+ * NACK, retry). Returns the engine's result. */
+static int flash_with_flips(struct fake_board *fb, struct ts_update *u,
+			    const struct ts_update_cfg *c, bool detected)
+{
+	static uint8_t newer[TS_IMAGE_HDR_SIZE + 20000];
+	uint32_t len = make_image(newer, TS_SLOT_B, TS_VERSION(2, 1, 0), 7, 20000);
+	uint64_t at[2];
+	body_frames(newer, len, at);
+	board_with_a(fb);
+	fb->flip[0].at = at[0] + 1 + 10, fb->flip[0].mask = 0x01;
+	fb->flip[1].at = at[0] + 1 + 20, fb->flip[1].mask = 0x01;
+	fb->flip[2].at = at[1] + 1 + 30, fb->flip[2].mask = 0x80;
+	fb->nflip = detected ? 3 : 2;
+	return flash_image(fb, u, c, newer, len);
+}
+
 /* Two flipped bits in one Write Memory frame cancel in AN3155's XOR
  * checksum: the ROM writes the wrong data and ACKs. On a link that also
  * showed a detected error (a NACK and a retry), the engine reads the image
@@ -528,18 +547,7 @@ static void undetected_link_error_is_caught_before_commit(void **state)
 	static struct fake_board fb;
 	struct ts_update u;
 	struct ts_update_cfg c = cfg();
-	static uint8_t newer[TS_IMAGE_HDR_SIZE + 20000];
-	uint32_t len = make_image(newer, TS_SLOT_B, TS_VERSION(2, 1, 0), 7, 20000);
-	uint64_t at[2];
-	body_frames(newer, len, at);
-	board_with_a(&fb);
-	/* Block 1: bit 0 of data bytes 10 and 20 (the XOR still matches).
-	 * Block 2: bit 7 of data byte 30 (the checksum catches it: NACK). */
-	fb.flip[0].at = at[0] + 1 + 10, fb.flip[0].mask = 0x01;
-	fb.flip[1].at = at[0] + 1 + 20, fb.flip[1].mask = 0x01;
-	fb.flip[2].at = at[1] + 1 + 30, fb.flip[2].mask = 0x80;
-	fb.nflip = 3;
-	assert_int_equal(flash_image(&fb, &u, &c, newer, len), TS_ERR_HASH);
+	assert_int_equal(flash_with_flips(&fb, &u, &c, true), TS_ERR_HASH);
 	assert_non_null(strstr(u.msg, "read-back"));
 	assert_non_null(strstr(fb.log, "reading the image back before committing"));
 	assert_false(u.committed);
@@ -562,16 +570,8 @@ static void cancelling_flips_alone_need_read_back(void **state)
 	static struct fake_board fb;
 	struct ts_update u;
 	struct ts_update_cfg c = cfg();
-	static uint8_t newer[TS_IMAGE_HDR_SIZE + 20000];
-	uint32_t len = make_image(newer, TS_SLOT_B, TS_VERSION(2, 1, 0), 7, 20000);
-	uint64_t at[2];
-	body_frames(newer, len, at);
-	board_with_a(&fb);
-	fb.flip[0].at = at[0] + 1 + 10, fb.flip[0].mask = 0x01;
-	fb.flip[1].at = at[0] + 1 + 20, fb.flip[1].mask = 0x01;
-	fb.nflip = 2;
 	c.read_back = true;
-	assert_int_equal(flash_image(&fb, &u, &c, newer, len), TS_ERR_HASH);
+	assert_int_equal(flash_with_flips(&fb, &u, &c, false), TS_ERR_HASH);
 	assert_false(u.committed);
 	fake_board_close(&fb);
 }

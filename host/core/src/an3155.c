@@ -242,7 +242,12 @@ static int gave_up(struct ts_an3155 *c, int err, const char *cmd_msg, bool sync_
 
 /* Run one attempt of a command; on failure re-sync and try again. The
  * attempt functions fill c->msg themselves. */
-#define RETRYING(call)                                                          \
+#define RETRYING(call) RETRYING_THEN(call, 1)
+
+/* The same, with a look before each retry: `before_retry` runs after a
+ * successful re-sync; 1 goes on with the retry, anything else is returned
+ * (TS_OK: the work is already done; < 0: an error, its sentence set). */
+#define RETRYING_THEN(call, before_retry)                                       \
 	do {                                                                    \
 		int err_ = TS_OK;                                               \
 		bool sync_failed_ = false;                                      \
@@ -258,6 +263,11 @@ static int gave_up(struct ts_an3155 *c, int err, const char *cmd_msg, bool sync_
 					err_ = serr_;                           \
 					sync_failed_ = true;                    \
 					continue;                               \
+				}                                               \
+				if (try_ > 0) {                                 \
+					int look_ = (before_retry);             \
+					if (look_ != 1)                         \
+						return look_;                   \
 				}                                               \
 			}                                                       \
 			sync_failed_ = false;                                   \
@@ -443,37 +453,13 @@ int ts_an3155_write_memory(struct ts_an3155 *c, uint32_t addr, const uint8_t *da
 		return fail(c, TS_ERR_INVAL, "Write Memory at 0x%08X: address not a multiple of 4",
 			    (unsigned)addr);
 	size_t padded = (n + 3u) & ~(size_t)3u;
-	if (addr < TS_FLASH_BASE || addr - TS_FLASH_BASE >= TS_FLASH_SIZE)
-		RETRYING(write_once(c, addr, data, n, padded));
 	/* Flash: a write whose ACK was lost may have been programmed already,
 	 * and programming it again would be refused (not erased). Before each
 	 * retry, look: the data there already means done; anything but erased
 	 * bytes means stop. */
-	int err = TS_OK;
-	bool sync_failed = false;
-	char cmd_msg[sizeof(c->msg)];
-	cmd_msg[0] = 0;
-	for (unsigned t = 0; t <= c->cfg.retries; t++) {
-		if (!c->synced || t > 0) {
-			c->retried += t > 0;
-			c->resyncs += t > 0;
-			if ((err = ts_an3155_sync(c)) != TS_OK) {
-				sync_failed = true;
-				continue;
-			}
-			sync_failed = false;
-			if (t > 0) {
-				int st = already_there(c, addr, data, n);
-				if (st <= 0)
-					return st; /* TS_OK: done; < 0: a sentence in c->msg */
-			}
-		}
-		if ((err = write_once(c, addr, data, n, padded)) == TS_OK)
-			return TS_OK;
-		memcpy(cmd_msg, c->msg, sizeof(cmd_msg));
-		c->synced = false;
-	}
-	return gave_up(c, err, cmd_msg, sync_failed);
+	bool flash = addr >= TS_FLASH_BASE && addr - TS_FLASH_BASE < TS_FLASH_SIZE;
+	RETRYING_THEN(write_once(c, addr, data, n, padded),
+		      flash ? already_there(c, addr, data, n) : 1);
 }
 
 int ts_an3155_set_voltage_range(struct ts_an3155 *c, uint8_t range)
