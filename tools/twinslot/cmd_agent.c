@@ -68,6 +68,9 @@ static const struct ts_optdef OPTS[] = {
 	{ "--max-tries", NULL, "N", "failed attempts of one release before it is\n"
 				    "remembered as failed (default 3)" },
 	{ "--allow-downgrade", NULL, NULL, "install versions not newer than the board's" },
+	{ "--verify", NULL, NULL, "hash both slot bodies before an install, as the\n"
+				  "bootloader does, so a slot corrupted behind a good\n"
+				  "header is never taken for the running one (slow)" },
 	{ "--pubkey", NULL, "PEM...", "trust releases signed with this public key (repeatable,\n"
 				      "up to 4; in the config file: comma-separated)" },
 	{ "--allow-unsigned", NULL, NULL, "also install unsigned images (loud; development only)" },
@@ -217,6 +220,7 @@ static int configure(struct ts_board_cli *b, struct ts_agent_cfg *acfg,
 		}
 	acfg->report_prefix = ts_arg(a, "--report-prefix");
 	acfg->allow_downgrade = ts_flag(a, "--allow-downgrade");
+	ucfg->verify_slots = ts_flag(a, "--verify");
 	static struct ts_cli_creds cc;
 	struct ts_sigv4_creds creds;
 	if (!ts_cli_load_creds(CMD, ts_arg(a, "--credentials"), &cc, &creds))
