@@ -187,8 +187,9 @@ static int configure(struct ts_board_cli *b, struct ts_agent_cfg *acfg,
 	char msg[300];
 	ts_agent_default_cfg(acfg);
 	ts_update_default_cfg(ucfg);
-	if (!ts_sign_trust_options(CMD, a, ucfg))
-		return TS_EXIT_USAGE;
+	int rc = ts_sign_trust_options(CMD, a, ucfg);
+	if (rc)
+		return rc;
 	if (!ts_arg(a, "--endpoint") || !ts_arg(a, "--bucket")) {
 		ts_cli_err(CMD, "endpoint and bucket are required (options or config file)");
 		return TS_EXIT_USAGE;

@@ -279,7 +279,7 @@ int ts_sign_verify_header(const uint8_t hdr[TS_IMAGE_HDR_SIZE], const struct ts_
 	return TS_ERR_AUTH;
 }
 
-bool ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_update_cfg *cfg)
+int ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_update_cfg *cfg)
 {
 	const char *vals[16];
 	size_t nv = ts_arg_list(a, "--pubkey", vals, 16);
@@ -287,7 +287,7 @@ bool ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_u
 	if (nv > 16) {
 		ts_cli_err(cmd, "--pubkey given %zu times: at most %u keys are trusted at a time",
 			   nv, TS_UPDATE_KEYS_MAX);
-		return false;
+		return TS_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < nv; i++) {
 		for (const char *p = vals[i]; *p;) {
@@ -296,7 +296,7 @@ bool ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_u
 				len--;
 			if (len >= sizeof path) {
 				ts_cli_err(cmd, "--pubkey: path too long");
-				return false;
+				return TS_EXIT_USAGE;
 			}
 			memcpy(path, p, len);
 			path[len] = 0;
@@ -310,13 +310,13 @@ bool ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_u
 			uint8_t point[TS_PUBKEY_LEN];
 			if (ts_sign_load_pubkey(path, point, msg, sizeof msg) != TS_OK) {
 				ts_cli_err(cmd, "--pubkey %s", msg);
-				return false;
+				return TS_EXIT_REFUSED; /* the file, not the command line */
 			}
 			if (ts_update_add_key(cfg, point) != TS_OK) {
 				ts_cli_err(cmd, "--pubkey: more than %u public keys: at most %u are "
 					   "trusted at a time (rotation keeps the old and the new)",
 					   TS_UPDATE_KEYS_MAX, TS_UPDATE_KEYS_MAX);
-				return false;
+				return TS_EXIT_USAGE;
 			}
 		}
 	}
@@ -326,5 +326,5 @@ bool ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_u
 			"signature%s will be installed; anyone who can write the release can run "
 			"code on the board (development only)\n", cmd,
 			cfg->nkeys ? "" : " or with a signature that is not checked (no --pubkey)");
-	return true;
+	return 0;
 }
