@@ -62,6 +62,32 @@ static int point_of(EVP_PKEY *k, uint8_t point[TS_PUBKEY_LEN], const char *path,
 	return TS_OK;
 }
 
+/* A key file is small and holds one PEM block: nothing but white space may
+ * follow its END line (trailing bytes mean a wrong paste or the wrong file). */
+#define TS_KEY_FILE_MAX 8192
+static int key_file_small(FILE *f, const char *path, const char *what, char *msg, size_t n)
+{
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > TS_KEY_FILE_MAX) {
+		snprintf(msg, n, "%s: %lld bytes: too large for a PEM %s (at most %d)", path,
+			 (long long)st.st_size, what, TS_KEY_FILE_MAX);
+		return TS_ERR_FORMAT;
+	}
+	return TS_OK;
+}
+
+static int nothing_after(FILE *f, const char *path, const char *what, char *msg, size_t n)
+{
+	int c;
+	while ((c = fgetc(f)) != EOF)
+		if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+			snprintf(msg, n, "%s: bytes after the PEM %s's END line: one key per file, "
+				 "nothing after it", path, what);
+			return TS_ERR_FORMAT;
+		}
+	return TS_OK;
+}
+
 int ts_sign_load_pubkey(const char *path, uint8_t point[TS_PUBKEY_LEN], char *msg, size_t n)
 {
 	FILE *f = fopen(path, "r");
@@ -69,12 +95,21 @@ int ts_sign_load_pubkey(const char *path, uint8_t point[TS_PUBKEY_LEN], char *ms
 		snprintf(msg, n, "%s: cannot open the public key: %s", path, strerror(errno));
 		return TS_ERR_IO;
 	}
+	if (key_file_small(f, path, "public key", msg, n) != TS_OK) {
+		fclose(f);
+		return TS_ERR_FORMAT;
+	}
 	EVP_PKEY *k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
 	if (!k) {
 		rewind(f);
 		ERR_clear_error();
 		/* A private key's public half; never prompts for a pass phrase. */
 		k = PEM_read_PrivateKey(f, NULL, NULL, (void *)"");
+	}
+	if (k && nothing_after(f, path, "public key", msg, n) != TS_OK) {
+		EVP_PKEY_free(k);
+		fclose(f);
+		return TS_ERR_FORMAT;
 	}
 	fclose(f);
 	if (!k) {
@@ -192,7 +227,16 @@ int ts_sign_header(uint8_t hdr[TS_IMAGE_HDR_SIZE], const char *key_path, char *m
 			 (unsigned)(st.st_mode & 0777));
 		return TS_ERR_DENIED;
 	}
+	if (key_file_small(f, key_path, "private key", msg, n) != TS_OK) {
+		fclose(f);
+		return TS_ERR_FORMAT;
+	}
 	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	if (k && nothing_after(f, key_path, "private key", msg, n) != TS_OK) {
+		EVP_PKEY_free(k);
+		fclose(f);
+		return TS_ERR_FORMAT;
+	}
 	fclose(f);
 	if (!k) {
 		ERR_clear_error();
