@@ -41,7 +41,7 @@ set -uo pipefail
 T=$1 BOARD=$2 FW=$3 JOURNAL=$4 CTL=$5 W=$6 SRC=$7
 PARTS=${8:-boot host agent}
 AGENT_CASES=${9:-hang fault noconfirm selftest-fail corrupt-self crash-later cascade}
-REPRO="tests/campaigns/bad_firmware.sh build/tools/twinslot build/sim/twinslot-board build/firmware build/tests/sim/board_journal build/tests/host/board_ctl /tmp/badfw \$PWD"
+REPRO="bash tests/campaigns/bad_firmware.sh build/tools/twinslot build/sim/twinslot-board build/firmware build/tests/sim/board_journal build/tests/host/board_ctl /tmp/badfw \$PWD"
 for f in bootloader.bin app-a.elf app-b.elf app-hang-b.elf app-fault-b.elf app-noconfirm-b.elf \
 	app-selftest-fail-b.elf app-corrupt-self-b.elf app-crash-later-b.elf; do
 	[ -f "$FW/$f" ] || { echo "SKIPPED: $FW/$f not built (TS_FIRMWARE=OFF?)"; exit 77; }

@@ -28,7 +28,7 @@ for f in bootloader.bin app-a.elf app-b.elf; do
 done
 rm -rf "$W"; mkdir -p "$W"; cd "$W" || exit 1
 die() { echo "FAIL: $*" >&2; exit 1; }
-REPRO="tests/campaigns/bad_input.sh build/tools/twinslot build/sim/twinslot-board build/firmware build/tests/host/board_ctl /tmp/badinput \$PWD $SEED $ROUNDS"
+REPRO="bash tests/campaigns/bad_input.sh build/tools/twinslot build/sim/twinslot-board build/firmware build/tests/host/board_ctl /tmp/badinput \$PWD $SEED $ROUNDS"
 
 # --- seeded bytes -----------------------------------------------------------
 stream() { openssl enc -aes-128-ctr -nosalt -pbkdf2 -pass "pass:$SEED/$1" -in /dev/zero 2>/dev/null; }
@@ -67,6 +67,7 @@ printf '[default]\naws_access_key_id = K\naws_secret_access_key = S\n' > good.cr
 printf 'endpoint = http://127.0.0.1:1\nbucket = b\nport = tty\npins = board:ctl.sock\nonce = true\n' > good.conf
 sed -i 's/^once = true$/interval = 60/' good.conf
 mkdir -p out; echo "keep me" > out/existing.bin
+rbytes fixture/garbage 8192 > garbage.img
 
 "$BOARD" --flash flash.bin --pty-link tty --control ctl.sock --events events.jsonl \
 	--console console.txt --quiet >board.out 2>&1 &
@@ -136,7 +137,7 @@ mutations() { # GOOD STEM -> list of files written
 		done
 	done
 }
-PARTS=${PARTS:-images elfs releases keys configs creds serial manifests}
+PARTS=${PARTS:-images elfs releases keys configs creds state serial manifests}
 
 # --- images: pack's output, read by inspect, verify, flash, compose, publish
 part_images() {
@@ -229,6 +230,22 @@ part_creds() {
 		run 1 0 publish $S3 --release r2 --credentials "$m"
 	done
 	summary creds
+}
+# --- state files (the agent's and flash's own, key=hex lines): a damaged
+# one is read as far as it makes sense (the agent forgets what it cannot
+# read) and must not crash; a directory is refused as not writable
+part_state() {
+	printf 'agent.etag=%s\nagent.outcome=%s\nagent.failed=%s\n' \
+		"$(printf '"abc"' | xxd -p)" "$(printf 'confirmed' | xxd -p)" "$(printf '1.1.0' | xxd -p)" > good.state
+	local m
+	for m in $(mutations good.state state); do
+		run 4 - agent $S3 $B --once --state "$m"
+		run 1 - flash $B $K --image garbage.img --state "$m" --timeout 0
+	done
+	mkdir -p state.dir
+	run 2 - agent $S3 $B --once --state state.dir
+	run 2 - flash $B $K --image r2 --state state.dir --timeout 0
+	summary state
 }
 # --- the serial port: missing, busy, nothing answering
 part_serial() {
