@@ -293,10 +293,7 @@ part_manifests() {
 		# A manifest that still parses and names the same release is
 		# accepted (exit 0 either way); every one must leave the board alone
 		# unless it is the valid v1.1.0, which the flips cannot make.
-		# Over 4 KB is a failed download (exit 4), retried max-tries times
-		# and then settled as failed (docs/agent.md); the rest is skipped.
-		local want=0; case $m in *.huge*) want=4 ;; esac
-		run $want 0 agent --endpoint "$ep" --bucket twinslot --manifest fw/manifest.json --product $P \
+		run 0 0 agent --endpoint "$ep" --bucket twinslot --manifest fw/manifest.json --product $P \
 			$B $K --state "ms$n" --once --outcome-timeout 3
 		grep -q "manifest\|skipped\|v1.1.0" e.txt || { failures=$((failures + 1)); refused=$((refused - 1));
 			echo "FAILURE: manifest $m: no word on the manifest" >&2; }
