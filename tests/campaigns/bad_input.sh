@@ -204,6 +204,7 @@ part_keys() {
 	done
 	for m in $(mutations key/signing-key.pub.pem pub); do
 		run 1 0 verify --pubkey "$m" r2
+		run 1 0 inspect --pubkey "$m" r2/slot-b.img
 		run 1 0 flash $B --pubkey "$m" --image r2 --timeout 0
 		run 1 0 agent $S3 $B --pubkey "$m" --once
 	done
