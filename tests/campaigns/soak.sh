@@ -155,7 +155,7 @@ leak=0
 [ "$fd1" -le "$fd0" ] || { leak=$((leak + 1)); echo "LEAK: agent descriptors grew $fd0 -> $fd1" >&2; }
 echo "campaign soak releases duration_s=$elapsed cases=$n confirmed=$good rolled_back=$rolled skipped=$skipped journal_fills=$fills compactions=$compactions bricks=0 wrong=$wrong unconfirmed=0 failures=$((overwrites + lockups))"
 echo "reproduce: $CMD"
-echo "campaign soak memory cases=$ns agent_rss_kib=$rss0->$rss1 agent_fds=$fd0->$fd1 board_rss_kib=$brss0->$brss1 failures=$leak"
+echo "campaign soak memory samples=$ns agent_rss_kib=$rss0->$rss1 agent_fds=$fd0->$fd1 board_rss_kib=$brss0->$brss1 failures=$leak"
 echo "reproduce: $CMD"
 [ "$wrong" = 0 ] && [ "$leak" = 0 ] && [ "$((overwrites + lockups))" = 0 ] || exit 1
 [ "$compactions" -gt 0 ] || fail "the journal was never compacted"
