@@ -97,7 +97,11 @@ hdr_u32() { od -An -tu4 -j "$2" -N4 "$1" | tr -d ' '; } # FILE OFFSET
 sha_hex() { od -An -tx1 -j 32 -N32 "$1" | tr -d ' \n'; }
 version_str() { local v; v=$(hdr_u32 "$1" 16); echo "$((v >> 24)).$(((v >> 16) & 255)).$((v & 65535))"; }
 
-console_tail() { tail -c +$(($1 + 1)) console.txt | tr -d '\r'; } # from byte offset
+# The console from a byte offset, one line per console line: a reset in the
+# middle of a line glues the next boot's first line to it, so split there.
+console_tail() {
+	tail -c +$(($1 + 1)) console.txt | tr -d '\r' | sed 's/\(.\)\(twinslot-\(boot\|app\): \)/\1\n\2/g'
+}
 # The image that runs now: the newest boot line and the application banner after it.
 running() { # CONSOLE_OFFSET -> "A v1.0.0" or "none: <line>"
 	local line
@@ -146,7 +150,7 @@ part_boot() {
 			die "board ($c)"
 		local run rs err line
 		run=$(running 0); rs=$(resets 0); err=$(boot_err "$c")
-		line=$(tr -d '\r' < console.txt | grep -a '^twinslot-boot: ' | head -1)
+		line=$(console_tail 0 | grep -a '^twinslot-boot: ' | head -1)
 		echo "boot $c: first boot: \"$line\"; resets: $rs; runs: $run"
 		if [ "$run" != "A v1.0.0" ]; then
 			case $run in none:*) bricks=$((bricks + 1)) ;; *) wrong=$((wrong + 1)) ;; esac
@@ -155,7 +159,7 @@ part_boot() {
 			failures=$((failures + 1)); echo "FAILURE: boot $c: expected the reason '$err'" >&2
 		elif [ "$rs" != "power " ] || grep -aq "trial" console.txt; then
 			failures=$((failures + 1)); echo "FAILURE: boot $c: resets '$rs' or a trial of B" >&2
-		elif ! grep -aqx "twinslot-app: already confirmed" <(tr -d '\r' < console.txt); then
+		elif ! console_tail 0 | grep -aqx "twinslot-app: already confirmed"; then
 			unconfirmed=$((unconfirmed + 1)); echo "VIOLATION: boot $c: A not confirmed" >&2
 		elif ! cmp -s <(slot_bytes A before.bin) <(slot_bytes A flash.bin) ||
 			! cmp -s <(slot_bytes B before.bin) <(slot_bytes B flash.bin); then
@@ -174,7 +178,7 @@ part_host() {
 		--record confirmed:a >/dev/null || die "compose"
 	: > console.txt; : > events.jsonl
 	start_board flash.bin
-	wait_console 0 "twinslot-app: already confirmed" 20 || die "the board did not boot v1.0.0"
+	wait_console 0 "twinslot-app: already confirmed" 60 || die "the board did not boot v1.0.0"
 	local before; before=$(sha256sum < flash.bin)
 	for c in $CRAFTED; do
 		cases=$((cases + 1))
@@ -218,14 +222,14 @@ agent_case() {
 	# Let the board settle: what runs after the verdict.
 	case $c in
 	corrupt-self)
-		wait_console "$c0" "twinslot-app: already confirmed" 20 ||
+		wait_console "$c0" "twinslot-app: already confirmed" 90 ||
 			echo "corrupt-self: no confirmed image came back" ;;
 	crash-later)
 		# Confirmed on its trial; now the later boots: two resets.
 		for _ in 1 2; do
 			local c1; c1=$(stat -c %s console.txt)
 			"$CTL" ctl.sock "nrst pulse" >/dev/null
-			wait_console "$c1" "twinslot-app: test variant: HardFault at a boot" 10 || break
+			wait_console "$c1" "twinslot-app: test variant: HardFault at a boot" 60 || break
 		done ;;
 	*) sleep 1 ;;
 	esac
@@ -252,7 +256,6 @@ agent_case() {
 			echo "VIOLATION: agent $c: runs $run, not the last good $good" >&2
 		fi
 	else
-		not_caught=$((not_caught + 1))
 		case $c in
 		corrupt-self)
 			# Documented guarantee: the damaged slot never runs unchecked;
@@ -264,10 +267,13 @@ agent_case() {
 			console_tail "$c0" | grep -aq "^twinslot-boot: slot A v1.0.0 (confirmed; slot B: SHA-256 mismatch)" &&
 				how="bootloader_hash"
 			console_tail "$c0" | grep -aq "^twinslot-app: self-test failed" && how="app_selftest_rollback"
-			echo "agent $c: the corrupted slot was caught by: $how"
+			echo "agent $c: the corrupted slot was caught by: $how (the agent reported: $outcome)"
 			if [ "$run" != "$good" ]; then
 				case $run in none:*) bricks=$((bricks + 1)) ;; *) wrong=$((wrong + 1)) ;; esac
 				echo "VIOLATION: agent $c: runs $run after corrupting itself" >&2
+			elif [ $how = bootloader_hash ]; then corrupt_hash=$((corrupt_hash + 1))
+			elif [ $how = app_selftest_rollback ]; then corrupt_selftest=$((corrupt_selftest + 1))
+			else failures=$((failures + 1)); echo "FAILURE: agent $c: back on $run, but how?" >&2
 			fi ;;
 		crash-later)
 			# Documented limit: a confirmed image runs without the
@@ -282,12 +288,14 @@ agent_case() {
 			local c2; c2=$(stat -c %s console.txt)
 			"$T" rollback --port tty --pins board:ctl.sock -q >rb.out 2>rb.err ||
 				{ failures=$((failures + 1)); echo "FAILURE: twinslot rollback: $(tail -1 rb.err)" >&2; }
-			wait_console "$c2" "twinslot-app: already confirmed" 10 || true
+			wait_console "$c2" "twinslot-app: already confirmed" 60 || true
 			run=$(running "$c2")
 			echo "agent $c: after twinslot rollback: runs $run"
 			if [ "$run" != "$good" ]; then
 				case $run in none:*) bricks=$((bricks + 1)) ;; *) wrong=$((wrong + 1)) ;; esac
 				echo "VIOLATION: agent $c: runs $run after the host's rollback" >&2
+			else
+				crash_host_rollback=$((crash_host_rollback + 1))
 			fi ;;
 		esac
 	fi
@@ -316,10 +324,10 @@ fresh_board() { # A v1.0.0 confirmed, nothing else
 		--record confirmed:a >/dev/null || die "compose"
 	: > console.txt; : > events.jsonl
 	start_board flash.bin
-	wait_console 0 "twinslot-app: already confirmed" 20 || die "the board did not boot v1.0.0"
+	wait_console 0 "twinslot-app: already confirmed" 60 || die "the board did not boot v1.0.0"
 }
 part_agent() {
-	cases=0 rolled_back=0 not_caught=0 confirmed=0 bricks=0 wrong=0 unconfirmed=0 failures=0
+	cases=0 rolled_back=0 corrupt_hash=0 corrupt_selftest=0 crash_host_rollback=0 confirmed=0 bricks=0 wrong=0 unconfirmed=0 failures=0
 	local rc=0
 	"$SRC/scripts/s3rver.sh" start "$W/s3" twinslot >port.txt 2>s3.err || rc=$?
 	if [ $rc = 77 ]; then
@@ -333,7 +341,7 @@ part_agent() {
 	fresh_board
 	A="--endpoint $ep --bucket twinslot --manifest fw/manifest.json --product $P
 		--port tty --pins board:ctl.sock --pubkey key/signing-key.pub.pem --state agent.state
-		--report-prefix fw/reports --device badfw --once --outcome-timeout 4 --max-resets 5"
+		--report-prefix fw/reports --device badfw --once --outcome-timeout 8 --max-resets 5"
 	# The agent learns the board (v1.0.0) from the first release.
 	"$T" publish --endpoint "$ep" --bucket twinslot --prefix fw --product $P --release good >/dev/null ||
 		die "publish 1.0.0"
@@ -373,7 +381,11 @@ part_agent() {
 	fi
 	stop_board
 	faults=$((cases - confirmed))
-	summary agent "rolled_back=$rolled_back not_caught=$not_caught confirmed=$confirmed" "$AGENT_CASES"
+	# rolled_back: the board went back and the agent reported it; corrupt_*:
+	# the board went back by itself (the agent had reported "confirmed");
+	# crash_host_rollback: not caught on the board, recovered by the host;
+	# confirmed: the good release after the bad ones.
+	summary agent "rolled_back=$rolled_back corrupt_caught_by_hash=$corrupt_hash corrupt_caught_by_selftest=$corrupt_selftest crash_host_rollback=$crash_host_rollback confirmed=$confirmed" "$AGENT_CASES"
 }
 
 AGENT_SKIPPED=0

@@ -80,7 +80,7 @@ cleanup() {
 }
 trap cleanup EXIT
 for _ in $(seq 200); do [ -e tty ] && [ -S ctl.sock ] && break; sleep 0.05; done
-for _ in $(seq 200); do grep -q "already confirmed" console.txt 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 1200); do grep -q "already confirmed" console.txt 2>/dev/null && break; sleep 0.05; done
 grep -q "already confirmed" console.txt || die "the board did not boot"
 
 B="--port tty --pins board:ctl.sock"
