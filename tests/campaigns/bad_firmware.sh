@@ -235,6 +235,7 @@ agent_case() {
 	esac
 	local run rs trials report outcome="" state
 	run=$(running "$c0"); rs=$(resets "$ev0")
+	resets_total=$((resets_total + $(wc -w <<<"$rs")))
 	trials=$(console_tail "$c0" | grep -ac "^twinslot-boot: slot . v$v trial [0-9]")
 	state=$(grep -a "failed\|outcome" agent.state | tr '\n' ' ')
 	report=$(cat s3/data/twinslot/fw/reports/badfw.json._S3rver_object 2>/dev/null || true)
@@ -327,7 +328,7 @@ fresh_board() { # A v1.0.0 confirmed, nothing else
 	wait_console 0 "twinslot-app: already confirmed" 60 || die "the board did not boot v1.0.0"
 }
 part_agent() {
-	cases=0 rolled_back=0 corrupt_hash=0 corrupt_selftest=0 crash_host_rollback=0 confirmed=0 bricks=0 wrong=0 unconfirmed=0 failures=0
+	cases=0 rolled_back=0 corrupt_hash=0 corrupt_selftest=0 crash_host_rollback=0 confirmed=0 resets_total=0 bricks=0 wrong=0 unconfirmed=0 failures=0
 	local rc=0
 	"$SRC/scripts/s3rver.sh" start "$W/s3" twinslot >port.txt 2>s3.err || rc=$?
 	if [ $rc = 77 ]; then
@@ -384,8 +385,9 @@ part_agent() {
 	# rolled_back: the board went back and the agent reported it; corrupt_*:
 	# the board went back by itself (the agent had reported "confirmed");
 	# crash_host_rollback: not caught on the board, recovered by the host;
-	# confirmed: the good release after the bad ones.
-	summary agent "rolled_back=$rolled_back corrupt_caught_by_hash=$corrupt_hash corrupt_caught_by_selftest=$corrupt_selftest crash_host_rollback=$crash_host_rollback confirmed=$confirmed" "$AGENT_CASES"
+	# confirmed: the good release after the bad ones; resets: every reset of
+	# the board from the bad releases' installs to their settling.
+	summary agent "rolled_back=$rolled_back corrupt_caught_by_hash=$corrupt_hash corrupt_caught_by_selftest=$corrupt_selftest crash_host_rollback=$crash_host_rollback confirmed=$confirmed resets=$resets_total" "$AGENT_CASES"
 }
 
 AGENT_SKIPPED=0
