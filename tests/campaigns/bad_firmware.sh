@@ -122,9 +122,19 @@ start_board() { # FLASH
 	BPID=$!
 	for _ in $(seq 200); do [ -e tty ] && [ -S ctl.sock ] && break; sleep 0.05; done
 }
+# Between two commands nobody reads the serial line, and the virtual board
+# holds its console output back when the pty is full (a board in a fault
+# loop fills it in seconds): it would stop. A real console flows on, so
+# drain the line while waiting (raw, no echo: the board must not hear
+# itself). Only between twinslot commands, never while one holds the port.
+drain() { stty -F tty raw -echo 2>/dev/null; timeout 0.2 cat tty >/dev/null 2>&1 || true; }
 wait_console() { # OFFSET TEXT SECONDS
-	for _ in $(seq $(($3 * 10))); do console_tail "$1" | grep -aqF "$2" && return 0; sleep 0.1; done
-	return 1
+	local end=$((SECONDS + $3))
+	while [ $SECONDS -lt $end ]; do
+		console_tail "$1" | grep -aqF "$2" && return 0
+		[ -e tty ] && drain || sleep 0.2
+	done
+	console_tail "$1" | grep -aqF "$2"
 }
 TOTAL_VIOL=0
 summary() { # PART, from the counters
@@ -237,7 +247,9 @@ agent_case() {
 	run=$(running "$c0"); rs=$(resets "$ev0")
 	resets_total=$((resets_total + $(wc -w <<<"$rs")))
 	trials=$(console_tail "$c0" | grep -ac "^twinslot-boot: slot . v$v trial [0-9]")
-	state=$(grep -a "failed\|outcome" agent.state | tr '\n' ' ')
+	# The state file remembers the failed version (agent.failed: the packed
+	# version, little-endian hex), which is what keeps it from being retried.
+	state=$(grep -a "^agent.failed=" agent.state || true)
 	report=$(cat s3/data/twinslot/fw/reports/badfw.json._S3rver_object 2>/dev/null || true)
 	outcome=$(sed -n 's/.*"outcome":"\([a-z_]*\)".*/\1/p' <<<"$report")
 	echo "agent $c v$v: agent exit $rc (report outcome: $outcome), resets: $rs, trials of v$v: $trials, runs: $run"
@@ -251,6 +263,8 @@ agent_case() {
 	[ "$trials" -le 3 ] || { failures=$((failures + 1)); echo "FAILURE: agent $c: $trials trials" >&2; }
 	if [ $caught = 1 ]; then
 		[ "$outcome" = rolled_back ] || { failures=$((failures + 1)); echo "FAILURE: agent $c: report '$outcome'" >&2; }
+		[ "$state" = "agent.failed=0000$(printf %02x "$minor")01" ] ||
+			{ failures=$((failures + 1)); echo "FAILURE: agent $c: state '$state' does not name v$v as failed" >&2; }
 		if [ "$run" = "$good" ]; then rolled_back=$((rolled_back + 1))
 		else
 			case $run in none:*) bricks=$((bricks + 1)) ;; *) wrong=$((wrong + 1)) ;; esac
@@ -286,7 +300,7 @@ agent_case() {
 			stuck=$(console_tail "$c0" | grep -ac "^twinslot-app: test variant: HardFault at a boot")
 			echo "agent $c: faults at $stuck later boots, not rolled back by the bootloader"
 			[ "$stuck" -ge 2 ] || { failures=$((failures + 1)); echo "FAILURE: $c did not keep faulting ($stuck)" >&2; }
-			local c2; c2=$(stat -c %s console.txt)
+			local c2 e2; c2=$(stat -c %s console.txt); e2=$(wc -l < events.jsonl)
 			"$T" rollback --port tty --pins board:ctl.sock -q >rb.out 2>rb.err ||
 				{ failures=$((failures + 1)); echo "FAILURE: twinslot rollback: $(tail -1 rb.err)" >&2; }
 			wait_console "$c2" "twinslot-app: already confirmed" 60 || true
@@ -295,6 +309,9 @@ agent_case() {
 			if [ "$run" != "$good" ]; then
 				case $run in none:*) bricks=$((bricks + 1)) ;; *) wrong=$((wrong + 1)) ;; esac
 				echo "VIOLATION: agent $c: runs $run after the host's rollback" >&2
+				{ echo "--- console since the rollback"; console_tail "$c2" | tail -5
+				  echo "--- rollback"; tail -n 3 rb.out rb.err; echo "--- events since"
+				  tail -n +$((e2 + 1)) events.jsonl | grep -v '"led"' | cut -c1-160 | tail -n 25; } >&2
 			else
 				crash_host_rollback=$((crash_host_rollback + 1))
 			fi ;;
