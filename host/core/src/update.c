@@ -71,6 +71,7 @@ const char *ts_rec_type_name(int type)
 	case TS_REC_ATTEMPT: return "ATTEMPT";
 	case TS_REC_CONFIRMED: return "CONFIRMED";
 	case TS_REC_ROLLED_BACK: return "ROLLED_BACK";
+	case TS_REC_MIN_COUNTER: return "MIN_COUNTER";
 	default: return "?";
 	}
 }
@@ -258,6 +259,7 @@ static int read_slot_header(struct ts_update *u, enum ts_slot s)
 		/* The header's claim; the bootloader also hashes the body. */
 		b->ids[s].present = true;
 		b->ids[s].version = b->hdr[s].version;
+		b->ids[s].counter = b->hdr[s].security_counter;
 		memcpy(b->ids[s].hash, b->hdr[s].app_sha256, TS_RECORD_HASH_LEN);
 	}
 	return TS_OK;
@@ -448,6 +450,17 @@ int ts_update_check(struct ts_update *u, const struct ts_source *src)
 			    "%c (slot %c is running): use the release's slot-%c image",
 			    ts_slot_name(linked), ts_slot_name(b->target), ts_slot_name(b->running),
 			    ts_slot_name(b->target) + ('a' - 'A'));
+
+	/* The board's minimum security counter: its bootloader would refuse
+	 * the image, so nothing is written, and --force does not change that. */
+	uint32_t min = ts_journal_min_counter(&b->journal);
+	if (u->img.security_counter < min)
+		return fail(u, TS_ERR_STATE,
+			    "refused: the image's security counter is %u, below the board's "
+			    "minimum %u (an image with counter %u confirmed itself there): its "
+			    "bootloader would refuse to boot it (anti-rollback; --force does not "
+			    "override this)", (unsigned)u->img.security_counter, (unsigned)min,
+			    (unsigned)min);
 
 	bool have_run = b->has_running && b->ids[b->running].present;
 	uint32_t want_pid = u->cfg.product_id ? u->cfg.product_id
