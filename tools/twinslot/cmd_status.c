@@ -71,11 +71,11 @@ static void slot_text(const struct ts_board *bd, enum ts_slot s, bool json)
 	printf("slot %c: ", ts_slot_name(s));
 	if (hdr_ok)
 		printf("v%s, product 0x%08X, security counter %u, %u bytes, sha256 %s... "
-		       "(header ok, body %s)", v, (unsigned)bd->hdr[s].product_id,
+		       "(header ok, body %s)%s", v, (unsigned)bd->hdr[s].product_id,
 		       (unsigned)bd->hdr[s].security_counter, (unsigned)bd->hdr[s].app_size, hash,
-		       body_text(bd, s));
-	if (hdr_ok && bd->hdr[s].security_counter < ts_journal_min_counter(j))
-		printf(" [below the minimum security counter: never booted]");
+		       body_text(bd, s),
+		       bd->hdr[s].security_counter < ts_journal_min_counter(j)
+			       ? " [below the minimum security counter: never booted]" : "");
 	else
 		printf("%s", hdr);
 	printf("; journal: %s", rec);
