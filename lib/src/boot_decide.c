@@ -57,7 +57,7 @@ static bool newest_is(const struct ts_journal_state *j, enum ts_slot s,
 	return j->has_slot[s] && j->slot[s].type == type;
 }
 
-/* ---- the security counter (docs/security.md; rows 13-16) ---- */
+/* ---- the security counter (docs/security.md; rows 12-15) ---- */
 
 bool ts_boot_below_min(const struct ts_boot_input *in, enum ts_slot s)
 {
@@ -87,9 +87,9 @@ static bool outranked(const struct ctx *c, enum ts_slot x)
 	       (!j->has_slot[y] || j->slot[y].type == TS_REC_CONFIRMED);
 }
 
-/* Rows 13-15: the newest live record names an image below the minimum (an
+/* Rows 12-14: the newest live record names an image below the minimum (an
  * old release written through the ROM): it is rolled back, never run, and
- * the other slot is booted as after a failed trial. Rows 16: no image left. */
+ * the other slot is booted as after a failed trial. Row 15: no image left. */
 static bool refuse_below_min(struct ctx *c)
 {
 	const struct ts_journal_state *j = c->in->journal;

@@ -466,7 +466,7 @@ static void full_journal_is_compacted_with_the_same_decision(void **s)
 	assert_int_equal(st.newest.seq, 9); /* 1 + 6 + 1 + 1 */
 }
 
-/* ---- the security counter: rows 13-16 ---- */
+/* ---- the security counter: rows 12-15 ---- */
 
 static struct ts_slot_id counted(uint32_t version, uint8_t tag, uint32_t counter)
 {
@@ -527,7 +527,7 @@ static void below_min_pending_is_rolled_back_and_the_confirmed_runs(void **s)
 	setup_min_2(&B, MAXREC);
 	append(&B, TS_REC_PENDING, TS_SLOT_B, 0); /* forced through the ROM */
 	struct ts_boot_plan p = boot_ok(&B);
-	expect(&p, TS_BOOT_RUN, TS_SLOT_A, TS_WHY_BELOW_MIN); /* row 13 */
+	expect(&p, TS_BOOT_RUN, TS_SLOT_A, TS_WHY_BELOW_MIN); /* row 12 */
 	assert_int_equal(p.nrec, 1);
 	assert_int_equal(p.rec[0].type, TS_REC_ROLLED_BACK);
 	assert_int_equal(p.rec[0].slot, TS_SLOT_B);
@@ -553,7 +553,7 @@ static void below_min_pending_falls_back_to_a_trial(void **s)
 {
 	(void)s;
 	/* A counter 2 never confirmed (its records lost), minimum 2 from a
-	 * MIN_COUNTER record, B below: A goes on trial. Row 14. */
+	 * MIN_COUNTER record, B below: A goes on trial. Row 13. */
 	setup_min_2(&B, MAXREC);
 	B.ids[TS_SLOT_A] = counted(V2, 0xA3, 2); /* other hash: A's records stale */
 	append(&B, TS_REC_PENDING, TS_SLOT_B, 0);
@@ -568,7 +568,7 @@ static void below_min_pending_falls_back_to_a_trial(void **s)
 static void nothing_at_or_above_min_halts(void **s)
 {
 	(void)s;
-	/* Row 16: B below, A empty. */
+	/* Row 15: B below, A empty. */
 	setup_min_2(&B, MAXREC);
 	B.ids[TS_SLOT_A].present = false;
 	append(&B, TS_REC_PENDING, TS_SLOT_B, 0);
@@ -580,7 +580,7 @@ static void nothing_at_or_above_min_halts(void **s)
 	B.ids[TS_SLOT_A] = counted(V2, 0xA4, 0);
 	p = boot_ok(&B);
 	expect(&p, TS_BOOT_HALT, 0, TS_WHY_ALL_BELOW_MIN);
-	/* Row 15: the other slot's trial failed, only a below-minimum image left. */
+	/* Rows 6-8 with Y below the minimum: the other slot failed its trial, only a below-minimum image left. */
 	setup_min_2(&B, MAXREC);
 	B.ids[TS_SLOT_A] = counted(V2, 0xA5, 3);
 	append(&B, TS_REC_ATTEMPT, TS_SLOT_A, 3);
@@ -592,6 +592,15 @@ static void nothing_at_or_above_min_halts(void **s)
 	/* ... and the same after ROLLED_BACK (row 9/10 with a below-min other). */
 	p = boot_ok(&B);
 	expect(&p, TS_BOOT_HALT, 0, TS_WHY_ALL_BELOW_MIN);
+	/* Row 14: B below the minimum, A (at it) was rolled back. */
+	setup_min_2(&B, MAXREC);
+	append(&B, TS_REC_ROLLED_BACK, TS_SLOT_A, 0);
+	append(&B, TS_REC_PENDING, TS_SLOT_B, 0);
+	p = boot_ok(&B);
+	expect(&p, TS_BOOT_HALT, 0, TS_WHY_ALL_FAILED);
+	assert_int_equal(p.nrec, 1);
+	assert_int_equal(p.rec[0].type, TS_REC_ROLLED_BACK);
+	assert_int_equal(p.rec[0].slot, TS_SLOT_B);
 }
 
 static void no_record_trials_the_highest_counter_first(void **s)
@@ -617,7 +626,7 @@ static void trial_outranked_by_a_higher_counter_is_refused(void **s)
 	(void)s;
 	/* What a torn compaction erase can leave: the MIN_COUNTER record and
 	 * B's CONFIRMED erased, a later PENDING of an older A kept. B's
-	 * counter stands in for the lost minimum. Row 13 (implicit minimum). */
+	 * counter stands in for the lost minimum. Row 12 (implicit minimum). */
 	board_init(&B, MAXREC);
 	B.ids[TS_SLOT_A] = counted(V1, 0xA1, 1);
 	B.ids[TS_SLOT_B] = counted(V2, 0xB2, 2);

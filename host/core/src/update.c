@@ -378,6 +378,19 @@ int ts_update_read_board(struct ts_update *u)
 		if ((err = read_journal(u, true)) != TS_OK)
 			return err;
 	}
+	/* A slot holds an image with a security counter, but the back-walk
+	 * ended before any MIN_COUNTER record (more records since the last
+	 * CONFIRMED than its budget): only the whole journal tells the
+	 * minimum the bootloader will enforce. */
+	bool counted = false;
+	for (int s = 0; s < TS_SLOT_COUNT; s++)
+		counted |= u->board.ids[s].present && u->board.ids[s].counter > 0;
+	if (counted && !u->board.journal.has_min && !u->board.journal_complete) {
+		say(u, TS_LOG_INFO, "journal: no minimum security counter among the last %u "
+		    "records: reading all of it", (unsigned)u->board.journal_records_read);
+		if ((err = read_journal(u, true)) != TS_OK)
+			return err;
+	}
 	pick_target(&u->board);
 	return TS_OK;
 }
