@@ -223,13 +223,16 @@ static void pick_target(struct ts_board *b)
 			break;
 		}
 	} else if (b->ids[TS_SLOT_A].present || b->ids[TS_SLOT_B].present) {
-		/* No live record: the bootloader runs the highest valid version. */
-		if (!b->ids[TS_SLOT_B].present)
+		/* No live record: the bootloader runs the highest security
+		 * counter, then the highest valid version. */
+		const struct ts_slot_id *ia = &b->ids[TS_SLOT_A], *ib = &b->ids[TS_SLOT_B];
+		if (!ib->present)
 			b->running = TS_SLOT_A;
-		else if (!b->ids[TS_SLOT_A].present)
+		else if (!ia->present)
 			b->running = TS_SLOT_B;
 		else
-			b->running = b->ids[TS_SLOT_B].version > b->ids[TS_SLOT_A].version
+			b->running = ib->counter > ia->counter ||
+					     (ib->counter == ia->counter && ib->version > ia->version)
 					     ? TS_SLOT_B : TS_SLOT_A;
 	} else {
 		b->has_running = false;
