@@ -17,5 +17,5 @@ foreach(t confirm app_compact refuse_compact)
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/board_powercut_counter.sh $<TARGET_FILE:twinslot-board>
             $<TARGET_FILE:twinslot> $<TARGET_FILE:board_journal> ${TS_FIRMWARE_DIR} ${t})
   set_tests_properties(board_powercut_counter_${t} PROPERTIES LABELS "sim;powercut;campaign"
-                       TIMEOUT 600 SKIP_RETURN_CODE 77)
+                       TIMEOUT 1200 SKIP_RETURN_CODE 77)
 endforeach()
