@@ -88,8 +88,9 @@ static bool outranked(const struct ctx *c, enum ts_slot x)
 }
 
 /* Rows 12-14: the newest live record names an image below the minimum (an
- * old release written through the ROM): it is rolled back, never run, and
- * the other slot is booted as after a failed trial. Row 15: no image left. */
+ * old release written through the ROM), or a trial outranked as above: it is
+ * rolled back, never run, and the other slot is booted as after a failed
+ * trial. Row 15: no image at or above the minimum. */
 static bool refuse_below_min(struct ctx *c)
 {
 	const struct ts_journal_state *j = c->in->journal;
@@ -107,7 +108,7 @@ static bool refuse_below_min(struct ctx *c)
 	return true;
 }
 
-/* ---- the journal's states (rows 1-12) ---- */
+/* ---- the journal's states (rows 1-11) ---- */
 
 /* The slot we leave failed or was given up: go to the other one. */
 static void fall_back(struct ctx *c, enum ts_slot y, enum ts_boot_reason why)
