@@ -9,7 +9,8 @@
 #   --soak   how long the soak runs (default 3300: it runs alongside the
 #            rest, and all of it must end within the hour)
 #   --only   run one campaign (link, powercut, network, badfw, badinput,
-#            apppath, soak), keeping the other campaigns' logs in --logs
+#            apppath, counter-confirm, counter-app_compact,
+#            counter-refuse_compact, soak), keeping the other campaigns' logs in --logs
 #   --no-docs  leave docs/reliability.md alone (the logs are still written)
 #   --docs-only  only write docs/reliability.md from the logs in --logs
 # Exit status: 0 when every campaign passed.
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
 	--only) ONLY=$2; shift ;;
 	--no-docs) DOCS=0 ;;
 	--docs-only) DOCS=2 ;;
-	-h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "campaigns: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -79,6 +80,9 @@ run badfw tests/campaigns/bad_firmware.sh "$TW" "$BOARD" "$FW" "$JOURNAL" "$CTL"
 	"$LOGS/badfw-work" "$here"
 run badinput tests/campaigns/bad_input.sh "$TW" "$BOARD" "$FW" "$CTL" "$LOGS/badinput-work" \
 	"$here" 1 4
+for s in confirm app_compact refuse_compact; do
+	run counter-$s tests/sim/board_powercut_counter.sh "$BOARD" "$TW" "$JOURNAL" "$FW" $s 1
+done
 wait "$soak_pid" || true
 
 if [ -z "$ONLY" ]; then
