@@ -49,6 +49,19 @@ static void say(const char *a, const char *b)
 	ts_console_putc('\n');
 }
 
+#ifdef TS_APP_FILL_KB
+/* Ballast for transfer measurements (app-big): TS_APP_FILL_KB kilobytes of
+ * constant data (the first kilobyte varied, then zeros: nothing on the way
+ * compresses), read once by main() so the linker keeps it; the image hash
+ * covers it. */
+#define FILL_WORDS (TS_APP_FILL_KB * 256u)
+#define F4(i) ((i) * 2654435761u), (((i) + 1u) * 2654435761u), (((i) + 2u) * 2654435761u), (((i) + 3u) * 2654435761u)
+#define F16(i) F4(i), F4((i) + 4u), F4((i) + 8u), F4((i) + 12u)
+#define F64(i) F16(i), F16((i) + 16u), F16((i) + 32u), F16((i) + 48u)
+#define F256(i) F64(i), F64((i) + 64u), F64((i) + 128u), F64((i) + 192u)
+__attribute__((used)) static const uint32_t fill[FILL_WORDS] = {F256(0u)};
+#endif
+
 /* Walking-ones and address-in-address patterns over a RAM buffer. */
 static uint32_t ram_buf[1024];
 
@@ -171,6 +184,9 @@ int main(void)
 	ts_iwdg_feed();
 	ts_leds_init();
 	ts_console_init();
+#ifdef TS_APP_FILL_KB
+	(void)*(const volatile uint32_t *)&fill[FILL_WORDS - 1u];
+#endif
 
 	int err = ts_client_running(&slot, &version);
 	if (err) {
