@@ -111,6 +111,7 @@ static void heartbeat_forever(void)
  * takes updates. The core stays on the 16 MHz HSI, so USART1 runs from
  * 16 MHz (PCLK2, APB2 prescaler 1), where 1000000 baud is exact. */
 static struct ts_update upd;
+#define IDLE_POLL_US 60u
 static uint32_t hb_last;
 static uint32_t hb_led;
 
@@ -165,9 +166,21 @@ static void serve_forever(enum ts_slot slot)
 		say("update service not started: ", ts_strerror(err));
 		heartbeat_forever();
 	}
+	const uint32_t idle_loops = ts_cpu_loops_for_us(IDLE_POLL_US);
+	uint32_t turn = 0;
 	for (;;) {
 		ts_update_poll(&upd);
-		heartbeat_step(NULL);
+		int active = ts_update_active(&upd);
+		if (active || (++turn & 15u) == 0)
+			heartbeat_step(NULL); /* idle: about every millisecond */
+		if (!active) {
+			/* No session: look at the line every IDLE_POLL_US only (the
+			 * offer comes at 115200, a byte every 87 us). A register read
+			 * in every turn of the loop would cost the virtual board (and
+			 * its real-time mode) most of its speed. */
+			uint32_t n = idle_loops;
+			__asm volatile("1: subs %0, %0, #1\n\tnop\n\tbne 1b" : "+l"(n) : : "cc");
+		}
 		struct ts_update_report r;
 		if (ts_update_take_report(&upd, &r))
 			report(&r);

@@ -497,9 +497,17 @@ static void offer_byte(struct ts_update *u, uint8_t c)
 
 void ts_update_poll(struct ts_update *u)
 {
-	uint32_t now = now_ms(u);
+	/* Idle with nothing arriving, nothing is timed: no clock read (on the
+	 * virtual board every register read is costly, and an idle application
+	 * polls all the time). */
+	int timed = u->session || u->baud_unconfirmed || ts_appupd_dec_busy(&u->dec);
+	uint32_t now = timed ? now_ms(u) : 0;
 	int c;
 	while ((c = u->io.rx(u->io.ctx)) >= 0) {
+		if (!timed) {
+			timed = 1;
+			now = now_ms(u);
+		}
 		u->last_rx_ms = now;
 		if (!ts_appupd_dec_busy(&u->dec) && c != TS_APPUPD_SOF)
 			offer_byte(u, (uint8_t)c);
@@ -516,6 +524,8 @@ void ts_update_poll(struct ts_update *u)
 			u->reply_due = 1; /* a frame lost: answer on silence */
 		}
 	}
+	if (!timed)
+		return;
 	if (ts_appupd_dec_busy(&u->dec) && now - u->last_rx_ms > TS_APPUPD_INTERBYTE_MS) {
 		ts_appupd_dec_reset(&u->dec);
 		if (u->session && u->xfer == TS_UPD_RECEIVING)
