@@ -46,6 +46,13 @@ static uint32_t now_ms(struct ts_update *u)
 	return u->io.ms(u->io.ctx);
 }
 
+/* Has more than ms passed since `then`? Signed: a step inside the poll may
+ * stamp a time later than the poll's own `now`. */
+static int after(uint32_t now, uint32_t then, uint32_t ms)
+{
+	return (int32_t)(now - then) > (int32_t)ms;
+}
+
 static void pump(struct ts_update *u)
 {
 	if (u->io.pump)
@@ -526,13 +533,13 @@ void ts_update_poll(struct ts_update *u)
 	}
 	if (!timed)
 		return;
-	if (ts_appupd_dec_busy(&u->dec) && now - u->last_rx_ms > TS_APPUPD_INTERBYTE_MS) {
+	if (ts_appupd_dec_busy(&u->dec) && after(now, u->last_rx_ms, TS_APPUPD_INTERBYTE_MS)) {
 		ts_appupd_dec_reset(&u->dec);
 		if (u->session && u->xfer == TS_UPD_RECEIVING)
 			u->reply_due = 1; /* a frame cut short: answer on silence */
 	}
 	if (u->session && (u->nwin || u->reply_due) &&
-	    now - u->last_rx_ms > TS_APPUPD_WINDOW_IDLE_MS && !ts_appupd_dec_busy(&u->dec)) {
+	    after(now, u->last_rx_ms, TS_APPUPD_WINDOW_IDLE_MS) && !ts_appupd_dec_busy(&u->dec)) {
 		if (u->xfer == TS_UPD_RECEIVING) {
 			answer_window(u);
 		} else {
@@ -541,12 +548,12 @@ void ts_update_poll(struct ts_update *u)
 			send_nak(u, u->last_seq, e);
 		}
 	}
-	if (u->baud_unconfirmed && now - u->baud_t0 > TS_APPUPD_BAUD_CONFIRM_MS) {
+	if (u->baud_unconfirmed && after(now, u->baud_t0, TS_APPUPD_BAUD_CONFIRM_MS)) {
 		u->baud_unconfirmed = 0;
 		set_baud(u, u->old_baud);
 		ts_appupd_dec_reset(&u->dec);
 	}
-	if (u->session && now - u->last_frame_ms > TS_APPUPD_SESSION_MS)
+	if (u->session && after(now, u->last_frame_ms, TS_APPUPD_SESSION_MS))
 		end_session(u, TS_ERR_TIMEOUT);
 }
 

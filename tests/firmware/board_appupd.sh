@@ -29,8 +29,11 @@ wait_for() { # wait_for FILE TEXT [SECONDS]
 "$TW" compose -o "$T/flash" --bootloader "$FW/bootloader.bin" --slot-a "$T/a/slot-a.img" \
 	--record confirmed:a >/dev/null
 PORT=$((20000 + RANDOM % 20000))
+# Real time: the app's time-outs (1 s to confirm a baud, 50 ms of window
+# silence) run on the board's clock, which unpaced runs ahead of the wall
+# clock whenever the host is late. The line is paced at the session's baud.
 "$BOARD" --quiet --flash "$T/flash" --events "$T/ev" --console "$T/con" --tcp "$PORT" \
-	--control "$T/sock" --max-wall 120 &
+	--control "$T/sock" --max-wall 170 ${PACE:---realtime --baud $BAUD --bits 10} &
 PID=$!
 wait_for "$T/con" "twinslot-app: already confirmed"
 "$CLIENT" "$PORT" "$T/b/slot-b.img" "$BAUD" --slow 10 "$@" || fail "the session failed"
@@ -52,5 +55,6 @@ echo "board_appupd: USART overruns during the run: $over"
 t0=$(grep -m1 '"type":"serial_tcp_client"' "$T/ev" | sed 's/.*"t_ns":\([0-9]*\).*/\1/')
 t1=$(grep -m1 '"cause":"software"' "$T/ev" | sed 's/.*"t_ns":\([0-9]*\).*/\1/')
 echo "board_appupd: $(stat -c %s "$T/b/slot-b.img") bytes, board time from the offer to the reset: $(( (t1 - t0) / 1000000 )) ms"
-[ "$over" = 0 ] || fail "the receiver lost bytes ($over overruns)"
+# the 256 KB measurement (ALLOW_OVERRUNS=1) reports them: the protocol resends
+[ "$over" = 0 ] || [ -n "${ALLOW_OVERRUNS:-}" ] || fail "the receiver lost bytes ($over overruns)"
 echo "PASS"

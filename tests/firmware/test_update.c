@@ -52,6 +52,7 @@ static uint8_t *at(uint32_t addr)
 }
 
 /* ---- the flash model ---- */
+static uint32_t clock_ms;
 static int ops;           /* erases and programs (one per call) so far */
 static int cut_at = -1;   /* the op at which the power goes: torn, then nothing */
 static int fail_at = -1;  /* the op that reports TS_ERR_FLASH (no change) */
@@ -90,6 +91,7 @@ int ts_flash_program(uint32_t addr, const void *data, uint32_t len)
 	assert_true(addr >= TS_SLOT_B_ADDR);
 	if (dead)
 		return TS_ERR_FLASH;
+	clock_ms += 1; /* programming takes time: steps stamp later times */
 	int k = ops++;
 	uint8_t *dst = at(addr);
 	const uint8_t *src = data;
@@ -116,7 +118,6 @@ static uint8_t inq[1 << 20];
 static size_t in_head, in_tail;
 static uint8_t outq[1 << 16];
 static size_t out_len;
-static uint32_t clock_ms;
 static uint32_t baud_now, baud_sets;
 static int resets, may_restart_answer = 1, idles;
 
