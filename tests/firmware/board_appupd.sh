@@ -33,13 +33,13 @@ PORT=$((20000 + RANDOM % 20000))
 # silence) run on the board's clock, which unpaced runs ahead of the wall
 # clock whenever the host is late. The line is paced at the session's baud.
 "$BOARD" --quiet --flash "$T/flash" --events "$T/ev" --console "$T/con" --tcp "$PORT" \
-	--control "$T/sock" --max-wall 170 ${PACE:---realtime --baud $BAUD --bits 10} &
+	--control "$T/sock" --max-wall 280 ${PACE:---realtime --baud $BAUD --bits 10} &
 PID=$!
-wait_for "$T/con" "twinslot-app: already confirmed"
-"$CLIENT" "$PORT" "$T/b/slot-b.img" "$BAUD" --slow 10 "$@" || fail "the session failed"
-wait_for "$T/con" "twinslot-boot: slot B v1.1.0 trial 1/3 (new image)"
-wait_for "$T/con" "twinslot-app: v1.1.0 slot B"
-wait_for "$T/con" "twinslot-app: confirmed"
+wait_for "$T/con" "twinslot-app: already confirmed" 120
+"$CLIENT" "$PORT" "$T/b/slot-b.img" "$BAUD" --slow 20 "$@" || fail "the session failed"
+wait_for "$T/con" "twinslot-boot: slot B v1.1.0 trial 1/3 (new image)" 120
+wait_for "$T/con" "twinslot-app: v1.1.0 slot B" 120
+wait_for "$T/con" "twinslot-app: confirmed" 120
 "$BOARD" --ctl "$T/sock" quit >/dev/null 2>&1 || true
 wait "$PID" || true
 PID=
