@@ -300,3 +300,8 @@ void sim_serial_flush(struct sim_serial *s)
 	s->rx.len = 0;
 	s->tx.len = 0;
 }
+
+void sim_serial_flush_rx(struct sim_serial *s)
+{
+	s->rx.len = 0;
+}

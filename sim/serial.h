@@ -104,7 +104,9 @@ uint64_t sim_serial_deadline_ns(const struct sim_serial *s);
 /* Bytes still queued for the host (not yet handed to the pty/TCP). */
 size_t sim_serial_tx_pending(const struct sim_serial *s);
 
-/* Drop everything queued in both directions (used at board reset). */
+/* Drop everything queued in both directions (used at power-off). */
 void sim_serial_flush(struct sim_serial *s);
+/* Drop only the host bytes not yet delivered (a reset of the board). */
+void sim_serial_flush_rx(struct sim_serial *s);
 
 #endif

@@ -3,7 +3,8 @@
  * It prints a banner with the version and slot read from its own image
  * header, runs a short self-test (RAM patterns and the SHA-256 of its own
  * image against its header), confirms itself through the client library,
- * then feeds the independent watchdog forever with an LED heartbeat.
+ * then serves updates on its console line (the app path) while it feeds the
+ * independent watchdog with an LED heartbeat.
  *
  * Test variants, chosen at build time (TS_APP_VARIANT):
  *   0 normal, 1 hang before confirming (no watchdog feed), 2 HardFault before
@@ -13,6 +14,10 @@
  *   and reset (a release that corrupts its own slot after the commit), 6
  *   confirm on its trial, then HardFault at every later boot (a release that
  *   confirms and then keeps crashing).
+ *   7 the normal application without the update service (the host's
+ *   fallback test).
+ * All others serve updates on the console line (twinslot_update.h) from
+ * their main loop once they run normally.
  * Console lines: docs/bootloader.md ("The example application").
  */
 #include <stdint.h>
@@ -25,6 +30,8 @@
 #include "twinslot/err.h"
 #include "twinslot/image.h"
 #include "twinslot_client.h"
+#include "twinslot_update.h"
+#include "twinslot_update_f407.h"
 #include "uart.h"
 
 #ifndef TS_APP_VARIANT
@@ -37,6 +44,7 @@
 #define VARIANT_SELFTEST_FAIL 4
 #define VARIANT_CORRUPT_SELF  5
 #define VARIANT_CRASH_LATER   6
+#define VARIANT_NOSERVICE     7
 
 #define PREFIX "twinslot-app: "
 
@@ -48,6 +56,19 @@ static void say(const char *a, const char *b)
 		ts_console_puts(b);
 	ts_console_putc('\n');
 }
+
+#ifdef TS_APP_FILL_KB
+/* Ballast for transfer measurements (app-big): TS_APP_FILL_KB kilobytes of
+ * constant data (the first kilobyte varied, then zeros: nothing on the way
+ * compresses), read once by main() so the linker keeps it; the image hash
+ * covers it. */
+#define FILL_WORDS (TS_APP_FILL_KB * 256u)
+#define F4(i) ((i) * 2654435761u), (((i) + 1u) * 2654435761u), (((i) + 2u) * 2654435761u), (((i) + 3u) * 2654435761u)
+#define F16(i) F4(i), F4((i) + 4u), F4((i) + 8u), F4((i) + 12u)
+#define F64(i) F16(i), F16((i) + 16u), F16((i) + 32u), F16((i) + 48u)
+#define F256(i) F64(i), F64((i) + 64u), F64((i) + 128u), F64((i) + 192u)
+__attribute__((used)) static const uint32_t fill[FILL_WORDS] = {F256(0u)};
+#endif
 
 /* Walking-ones and address-in-address patterns over a RAM buffer. */
 static uint32_t ram_buf[1024];
@@ -122,6 +143,91 @@ static void corrupt_self_and_reset(void)
 }
 #endif
 
+#if TS_APP_VARIANT != VARIANT_NOSERVICE
+/* The app path's receive service (docs/app-update.md): the console line also
+ * takes updates. The core stays on the 16 MHz HSI, so USART1 runs from
+ * 16 MHz (PCLK2, APB2 prescaler 1), where 1000000 baud is exact. */
+static struct ts_update upd;
+#define IDLE_POLL_US 60u
+static uint32_t hb_last;
+static uint32_t hb_led;
+
+/* One step of the LED heartbeat (every 250 ms) and a watchdog feed: a few
+ * microseconds, so the loop polls the line often enough at 1 Mbaud. */
+static void heartbeat_step(void *ctx)
+{
+	(void)ctx;
+	ts_iwdg_feed();
+	uint32_t now = ts_update_f407_ms();
+	if (now - hb_last >= 250u) {
+		hb_last = now;
+		ts_leds_set(1u << hb_led);
+		hb_led = (hb_led + 1u) & 3u;
+	}
+}
+
+static void report(const struct ts_update_report *r)
+{
+	if (r->committed) {
+		ts_console_puts(PREFIX "update v");
+		ts_console_putversion(r->version);
+		ts_console_puts(" written to slot ");
+		ts_console_putc(ts_slot_name(r->slot));
+		say(r->restart_deferred ? ", pending; restart deferred" : ", pending", NULL);
+	} else {
+		say("update session ended: ", r->err ? ts_strerror(r->err) : "nothing written");
+	}
+	ts_console_puts(PREFIX "line lost ");
+	ts_console_putu(ts_update_f407_lost());
+	say(" bytes so far", NULL);
+}
+
+static void serve_forever(enum ts_slot slot)
+{
+	struct ts_update_io io;
+	ts_update_f407_io(&io, ts_cpu_hz());
+	struct ts_update_cfg cfg = {
+		.running = slot,
+		.uart_clk_hz = ts_cpu_hz(),
+		.console_baud = 115200u,
+		/* the receive path costs about 165 core cycles per byte: at 16 MHz
+		 * 921600 (941176 from this BRR) keeps up, 1000000 overruns about
+		 * once every 140 bytes (measured on the virtual board) */
+		.max_baud = 921600u,
+		.window = TS_UPDATE_WINDOW_MAX,
+		.may_restart = NULL, /* the example always agrees at once */
+		.idle = heartbeat_step,
+	};
+	int err = ts_update_init(&upd, &cfg, &io);
+	if (err) {
+		say("update service not started: ", ts_strerror(err));
+		heartbeat_forever();
+	}
+	const uint32_t idle_loops = ts_cpu_loops_for_us(IDLE_POLL_US);
+	uint32_t turn = 0;
+	for (;;) {
+		ts_update_poll(&upd);
+		int active = ts_update_active(&upd);
+		/* the heartbeat reads the clock: not on every turn (idle: about every
+		 * millisecond; in a session every 64 turns, a turn per byte or so,
+		 * so the receive loop stays within a byte time at 921600) */
+		if ((++turn & (active ? 63u : 15u)) == 0)
+			heartbeat_step(NULL);
+		if (!active) {
+			/* No session: look at the line every IDLE_POLL_US only (the
+			 * offer comes at 115200, a byte every 87 us). A register read
+			 * in every turn of the loop would cost the virtual board (and
+			 * its real-time mode) most of its speed. */
+			uint32_t n = idle_loops;
+			__asm volatile("1: subs %0, %0, #1\n\tnop\n\tbne 1b" : "+l"(n) : : "cc");
+		}
+		struct ts_update_report r;
+		if (ts_update_take_report(&upd, &r))
+			report(&r);
+	}
+}
+#endif
+
 int main(void)
 {
 	enum ts_slot slot;
@@ -131,6 +237,9 @@ int main(void)
 	ts_iwdg_feed();
 	ts_leds_init();
 	ts_console_init();
+#ifdef TS_APP_FILL_KB
+	(void)*(const volatile uint32_t *)&fill[FILL_WORDS - 1u];
+#endif
 
 	int err = ts_client_running(&slot, &version);
 	if (err) {
@@ -195,6 +304,10 @@ int main(void)
 #endif
 #endif
 	ts_console_flush();
+#if TS_APP_VARIANT == VARIANT_NOSERVICE
 	heartbeat_forever();
+#else
+	serve_forever(slot);
+#endif
 	return 0;
 }

@@ -78,7 +78,20 @@ void bd_usart_service(struct board *b)
 		return;
 	uint8_t buf[256];
 	uint64_t now = board_now(b);
-	size_t n = sim_serial_read(b->serial, buf, sizeof buf, now);
+	/* Take from the line only what the receiving queues can hold: bytes
+	 * read and then dropped would vanish silently (a frame longer than the
+	 * queue, written at once, lost its tail). With no receiver enabled the
+	 * bytes are lost, as on a disabled UART. */
+	size_t cap = sizeof buf;
+	for (int k = 0; k < 2; k++) {
+		struct usart *u = &b->usart[k];
+		if ((u->cr1 & (CR1_UE | CR1_RE)) != (CR1_UE | CR1_RE))
+			continue;
+		rx_catchup(b, k);
+		if (sizeof u->rxq - u->rxq_len < cap)
+			cap = sizeof u->rxq - u->rxq_len;
+	}
+	size_t n = sim_serial_read(b->serial, buf, cap, now);
 	for (int k = 0; k < 2; k++) {
 		struct usart *u = &b->usart[k];
 		if ((u->cr1 & (CR1_UE | CR1_RE)) != (CR1_UE | CR1_RE))
