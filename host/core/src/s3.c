@@ -396,7 +396,7 @@ static const char *hint(const char *code, int status)
 static int http_error(struct ts_s3 *s3, const char *method, const char *what,
 		      const struct xfer *x)
 {
-	char code[64] = "", msg[160] = "", skew[160] = "";
+	char code[64] = "", msg[160] = "", skew[200] = "";
 	xml_field(x->body, "Code", code, sizeof code);
 	xml_field(x->body, "Message", msg, sizeof msg);
 	/* A HEAD's 403 has no body to say RequestTimeTooSkewed: the Date does. */
@@ -661,6 +661,15 @@ static int get_once(struct download *d, struct xfer *x, int *net)
 	return GET_CUT;
 }
 
+/* Before the attempt after `fails` server errors in a row: 250 ms, doubled
+ * each time, at most 4 s (when the port can sleep). */
+static void backoff(struct ts_s3 *s3, uint32_t fails)
+{
+	uint32_t ms = 250u << (fails > 5 ? 4 : fails - 1);
+	if (s3->port->clock && s3->port->clock->sleep_ms)
+		s3->port->clock->sleep_ms(s3->port->clock_ctx, ms > 4000 ? 4000 : ms);
+}
+
 /*
  * GET [from, end) of key (or url) into sink, attempt after attempt: resume
  * with Range where an attempt stopped, give up after max_attempts in a row
@@ -712,13 +721,23 @@ static int download(struct ts_s3 *s3, const char *key, const char *url, uint64_t
 			fails = 0;
 			continue;
 		}
-		if (got != GET_CUT)
+		/* A server error (500 InternalError, 503 SlowDown...): S3 asks to
+		 * retry after a pause; an attempt without progress, like a drop. */
+		bool server_error = got == TS_ERR_REMOTE && x.status >= 500 && x.status <= 599;
+		if (got != GET_CUT && !server_error)
 			return got;
 		/* Dropped (or ended short): resume where it stopped. */
-		if (x.delivered > 0)
+		if (x.delivered > 0 && !server_error)
 			fails = 0;
 		else
 			fails++;
+		if (server_error) {
+			if (fails >= s3->cfg.max_attempts)
+				return got; /* s3->error has the server's words */
+			backoff(s3, fails);
+			s3->resumes++;
+			continue;
+		}
 		if (fails >= s3->cfg.max_attempts) {
 			snprintf(s3->error, sizeof s3->error,
 				 "GET %s: connection failed %u times in a row at byte %llu (%s)",
