@@ -35,6 +35,7 @@
 #   reproduce: <command>
 # Exit 0 when every count of violations is 0, 1 otherwise, 77 when it cannot
 # run (no firmware, no local S3 server, no faketime for the skew kind).
+# (No -e: every command's status is looked at, and counted, by the script.)
 set -uo pipefail
 T=$1 BOARD=$2 FW=$3 JOURNAL=$4 PROXY=$5 SRC=$6 W=$7 ROUNDS=$8 SIZE_KB=$9
 KINDS=${10:-reset truncate 5xx trickle etag-change manifest-swap skew refused}
@@ -175,11 +176,13 @@ start_proxy() { # OPTIONS...
 	[ -s px.port ] || fail "the proxy did not start: $(cat px.err)"
 	PX=http://127.0.0.1:$(cat px.port)
 }
-stop_proxy() { # adds the injected faults to CASE_FAULTS
+stop_proxy() { # [paced]: adds the injected faults to CASE_FAULTS (paced:
+	# every connection counts, it was trickled)
 	kill "$PXPID" 2>/dev/null; wait "$PXPID" 2>/dev/null; PXPID=
 	local st; st=$(cat px.stats 2>/dev/null)
-	local n=0 k
-	for k in cuts failed stalls holds; do
+	local n=0 k kinds="cuts failed stalls holds"
+	[ "${1:-}" = paced ] && kinds="$kinds connections"
+	for k in $kinds; do
 		n=$((n + $(sed -n "s/.*$k=\([0-9]*\).*/\1/p" <<<"$st")))
 	done
 	CASE_FAULTS=$((CASE_FAULTS + n))
@@ -223,7 +226,7 @@ for kind in $KINDS; do
 			truncate) start_proxy --seed $seed --cut 80:$((SIZE_KB * 256)); poll "$PX"; stop_proxy ;;
 			5xx) start_proxy --seed $seed --fail 20; poll "$PX"; stop_proxy ;;
 			trickle) start_proxy --seed $seed --trickle 65536 --cut 0:$((SIZE_KB * 1024)) --stall 30:3000
-				poll "$PX"; stop_proxy ;;
+				poll "$PX"; stop_proxy paced ;;
 			etag-change)
 				if [ "$p" = 1 ]; then
 					mkrel "$v" "r$v-b" # the same version built again: other bytes
