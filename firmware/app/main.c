@@ -8,12 +8,17 @@
  * Test variants, chosen at build time (TS_APP_VARIANT):
  *   0 normal, 1 hang before confirming (no watchdog feed), 2 HardFault before
  *   confirming, 3 run and feed the watchdog but never confirm, 4 fail the
- *   self-test (and so request a rollback through the client library).
+ *   self-test (and so request a rollback through the client library), 5
+ *   confirm, then overwrite a word of its own image through the flash driver
+ *   and reset (a release that corrupts its own slot after the commit), 6
+ *   confirm on its trial, then HardFault at every later boot (a release that
+ *   confirms and then keeps crashing).
  * Console lines: docs/bootloader.md ("The example application").
  */
 #include <stdint.h>
 
 #include "cpu.h"
+#include "flash.h"
 #include "iwdg.h"
 #include "leds.h"
 #include "stm32f407.h"
@@ -30,6 +35,8 @@
 #define VARIANT_FAULT     2
 #define VARIANT_NOCONFIRM 3
 #define VARIANT_SELFTEST_FAIL 4
+#define VARIANT_CORRUPT_SELF  5
+#define VARIANT_CRASH_LATER   6
 
 #define PREFIX "twinslot-app: "
 
@@ -85,6 +92,35 @@ static void heartbeat_forever(void)
 		ts_delay_ms(250);
 	}
 }
+
+#if TS_APP_VARIANT == VARIANT_CORRUPT_SELF
+/* Two erased words inside this image (.rodata lies in the slot), so the flash
+ * driver, which never programs over a word that is not erased, can change
+ * the image after its SHA-256 was computed. */
+static const uint32_t blank_words[2]
+	__attribute__((used, aligned(4), section(".rodata.ts_blank_words"))) = {
+	0xFFFFFFFFu, 0xFFFFFFFFu};
+
+/* Run one second as a confirmed release (the host sees the confirmation),
+ * then clear a word of its own image and reset: the slot no longer matches
+ * the hash the CONFIRMED record names. */
+static void corrupt_self_and_reset(void)
+{
+	for (int i = 0; i < 4; i++) {
+		ts_iwdg_feed();
+		ts_delay_ms(250);
+	}
+	const uint32_t zero = 0;
+	say("test variant: overwriting a word of its own image, then resetting", NULL);
+	int e = ts_flash_program((uint32_t)(uintptr_t)&blank_words[0], &zero, sizeof(zero));
+	if (e)
+		say("overwrite failed: ", ts_strerror(e));
+	ts_console_flush();
+	REG32(SCB_AIRCR) = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
+	for (;;)
+		;
+}
+#endif
 
 int main(void)
 {
@@ -145,6 +181,18 @@ int main(void)
 		say("already confirmed", NULL);
 	else
 		say("confirm failed: ", ts_strerror(err));
+#if TS_APP_VARIANT == VARIANT_CORRUPT_SELF
+	if (err >= 0)
+		corrupt_self_and_reset();
+#elif TS_APP_VARIANT == VARIANT_CRASH_LATER
+	if (err == 0) {
+		/* Confirmed on its trial; every later boot is a RUN, with no
+		 * watchdog started by the bootloader. */
+		say("test variant: HardFault at a boot after the confirmation", NULL);
+		ts_console_flush();
+		__asm volatile("udf #0");
+	}
+#endif
 #endif
 	ts_console_flush();
 	heartbeat_forever();

@@ -34,11 +34,14 @@ static uint32_t led_code(const struct ts_boot_plan *p, bool journal_failed)
 	uint32_t m;
 	if (p->action == TS_BOOT_HALT)
 		m = p->reason == TS_WHY_NOTHING_VALID ? TS_LED_RED
-						       : TS_LED_RED | TS_LED_ORANGE;
+		    : p->reason == TS_WHY_ALL_BELOW_MIN ? TS_LED_RED | TS_LED_GREEN
+							: TS_LED_RED | TS_LED_ORANGE;
 	else
 		m = p->action == TS_BOOT_TRIAL ? TS_LED_ORANGE : TS_LED_GREEN;
 	if (p->reason == TS_WHY_ROLLBACK || p->reason == TS_WHY_ROLLED_BACK)
 		m |= TS_LED_RED;
+	if (p->reason == TS_WHY_BELOW_MIN) /* security counter: all three */
+		m |= TS_LED_GREEN | TS_LED_ORANGE | TS_LED_RED;
 	return journal_failed ? m | TS_LED_BLUE : m;
 }
 
@@ -183,6 +186,7 @@ int main(void)
 		if (verr[s] == TS_OK) {
 			in.ids[s].present = true;
 			in.ids[s].version = h.version;
+			in.ids[s].counter = h.security_counter;
 			memcpy(in.ids[s].hash, h.app_sha256, TS_RECORD_HASH_LEN);
 		}
 	}

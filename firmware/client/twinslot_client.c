@@ -40,6 +40,7 @@ static int slot_id(enum ts_slot s, struct ts_slot_id *id, uint32_t *version)
 		return err;
 	id->present = true;
 	id->version = h.version;
+	id->counter = h.security_counter;
 	memcpy(id->hash, h.app_sha256, TS_RECORD_HASH_LEN);
 	if (version)
 		*version = h.version;
@@ -64,31 +65,56 @@ static int scan(enum ts_slot *mine, struct ts_slot_id ids[TS_SLOT_COUNT],
 	return ts_journal_scan(ts_journal_read_mapped, NULL, TS_JOURNAL_RECORDS, ids, st);
 }
 
+static void own_record(struct ts_record *r, uint32_t seq, enum ts_slot mine,
+		       const struct ts_slot_id *id, enum ts_rec_type type)
+{
+	memset(r, 0, sizeof(*r));
+	r->seq = seq;
+	r->type = (uint8_t)type;
+	r->slot = (uint8_t)mine;
+	r->version = id->version;
+	memcpy(r->hash, id->hash, TS_RECORD_HASH_LEN);
+}
+
 static int append_own(enum ts_slot mine, const struct ts_slot_id *id,
 		      const struct ts_journal_state *st, enum ts_rec_type type)
 {
 	struct ts_record r;
-	memset(&r, 0, sizeof(r));
-	r.seq = st->max_seq + 1u;
-	r.type = (uint8_t)type;
-	r.slot = (uint8_t)mine;
-	r.version = id->version;
-	memcpy(r.hash, id->hash, TS_RECORD_HASH_LEN);
+	own_record(&r, st->max_seq + 1u, mine, id, type);
 	return ts_journal_append(st, &r, 1);
 }
 
+/*
+ * CONFIRMED, then the minimum security counter (docs/security.md): a
+ * MIN_COUNTER record of max(minimum, own counter) follows every CONFIRMED
+ * once the minimum is not 0 (so a host reading back from the journal's end
+ * finds it among the last records), and an already confirmed image whose
+ * counter is above the minimum (a record lost to a torn compaction, or the
+ * cut between the two records) writes it alone. The minimum is written only
+ * after CONFIRMED is whole: it never rises for an image that did not confirm.
+ */
 int ts_client_confirm(void)
 {
 	enum ts_slot mine;
 	struct ts_slot_id ids[TS_SLOT_COUNT];
 	struct ts_journal_state st;
+	struct ts_record r[2];
+	uint8_t n = 0;
 	int err = scan(&mine, ids, &st);
 	if (err)
 		return err;
-	if (st.has_slot[mine] && st.slot[mine].type == TS_REC_CONFIRMED)
+	uint32_t min = ts_journal_min_counter(&st), mine_ctr = ids[mine].counter;
+	bool confirmed = st.has_slot[mine] && st.slot[mine].type == TS_REC_CONFIRMED;
+	if (!confirmed)
+		own_record(&r[n++], st.max_seq + 1u, mine, &ids[mine], TS_REC_CONFIRMED);
+	if (mine_ctr > min || (!confirmed && min > 0)) {
+		own_record(&r[n], st.max_seq + 1u + n, mine, &ids[mine], TS_REC_MIN_COUNTER);
+		r[n++].version = mine_ctr > min ? mine_ctr : min;
+	}
+	if (n == 0)
 		return 0;
-	err = append_own(mine, &ids[mine], &st, TS_REC_CONFIRMED);
-	return err ? err : 1;
+	err = ts_journal_append(&st, r, n);
+	return err ? err : !confirmed;
 }
 
 int ts_client_request_rollback(void)

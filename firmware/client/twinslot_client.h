@@ -29,9 +29,12 @@ int ts_client_running(enum ts_slot *slot, uint32_t *version);
 /*
  * Confirm the running image: when its slot's newest live journal record is
  * not CONFIRMED (a trial, or no record at all), append a CONFIRMED record
- * with its version and hash prefix. Returns 1 when a record was written,
- * 0 when the image was already confirmed, or a negative ts_err (the flash
- * could not be written: the image stays unconfirmed).
+ * with its version and hash prefix, followed by a MIN_COUNTER record that
+ * raises the journal's minimum security counter to the image's (or keeps it)
+ * when either is not 0; an image already confirmed whose counter is above the
+ * minimum writes the MIN_COUNTER record alone. Returns 1 when CONFIRMED was
+ * written, 0 when the image was already confirmed, or a negative ts_err (the
+ * flash could not be written: the image stays unconfirmed).
  */
 int ts_client_confirm(void);
 

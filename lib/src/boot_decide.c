@@ -57,12 +57,67 @@ static bool newest_is(const struct ts_journal_state *j, enum ts_slot s,
 	return j->has_slot[s] && j->slot[s].type == type;
 }
 
+/* ---- the security counter (docs/security.md; rows 12-15) ---- */
+
+bool ts_boot_below_min(const struct ts_boot_input *in, enum ts_slot s)
+{
+	return in->ids[s].present &&
+	       in->ids[s].counter < ts_journal_min_counter(in->journal);
+}
+
+static bool bootable(const struct ctx *c, enum ts_slot s)
+{
+	return c->in->ids[s].present && !ts_boot_below_min(c->in, s);
+}
+
+static void fall_back(struct ctx *c, enum ts_slot y, enum ts_boot_reason why);
+
+/* A trial (PENDING or ATTEMPT) of x while the other slot holds an image with
+ * a higher counter that has not failed (confirmed, or no live record): the
+ * stored minimum may have been lost to a torn compaction erase, which can
+ * keep a later record and lose the earlier ones; that image's counter is
+ * then the minimum the journal would hold. */
+static bool outranked(const struct ctx *c, enum ts_slot x)
+{
+	const struct ts_journal_state *j = c->in->journal;
+	enum ts_slot y = ts_slot_other(x);
+	uint8_t t = j->newest.type;
+	return (t == TS_REC_PENDING || t == TS_REC_ATTEMPT) && c->in->ids[y].present &&
+	       c->in->ids[y].counter > c->in->ids[x].counter &&
+	       (!j->has_slot[y] || j->slot[y].type == TS_REC_CONFIRMED);
+}
+
+/* Rows 12-14: the newest live record names an image below the minimum (an
+ * old release written through the ROM), or a trial outranked as above: it is
+ * rolled back, never run, and the other slot is booted as after a failed
+ * trial. Row 15: no image at or above the minimum. */
+static bool refuse_below_min(struct ctx *c)
+{
+	const struct ts_journal_state *j = c->in->journal;
+	if (!bootable(c, TS_SLOT_A) && !bootable(c, TS_SLOT_B)) {
+		halt(c, TS_WHY_ALL_BELOW_MIN);
+		return true;
+	}
+	if (!j->has_newest || j->newest.type == TS_REC_ROLLED_BACK)
+		return false;
+	enum ts_slot x = (enum ts_slot)j->newest.slot;
+	if (!ts_boot_below_min(c->in, x) && !outranked(c, x))
+		return false;
+	add_record(c, TS_REC_ROLLED_BACK, x, 0);
+	fall_back(c, ts_slot_other(x), TS_WHY_BELOW_MIN);
+	return true;
+}
+
+/* ---- the journal's states (rows 1-11) ---- */
+
 /* The slot we leave failed or was given up: go to the other one. */
 static void fall_back(struct ctx *c, enum ts_slot y, enum ts_boot_reason why)
 {
 	const struct ts_journal_state *j = c->in->journal;
 
-	if (!c->in->ids[y].present || newest_is(j, y, TS_REC_ROLLED_BACK))
+	if (ts_boot_below_min(c->in, y))
+		halt(c, TS_WHY_ALL_BELOW_MIN);
+	else if (!c->in->ids[y].present || newest_is(j, y, TS_REC_ROLLED_BACK))
 		halt(c, TS_WHY_ALL_FAILED);
 	else if (newest_is(j, y, TS_REC_CONFIRMED))
 		run(c, y, why);
@@ -80,13 +135,21 @@ static void decide(struct ctx *c)
 		halt(c, TS_WHY_NOTHING_VALID);
 		return;
 	}
+	if (refuse_below_min(c))
+		return;
 	if (!j->has_newest) {
-		/* New board, erased or lost journal: highest valid version,
-		 * never trusted without a trial. */
+		/* New board, erased or lost journal: the highest security
+		 * counter, then the highest valid version, never trusted
+		 * without a trial (never one below the minimum). The counter
+		 * first: a compaction cut after its erase loses the minimum
+		 * until the image that raised it confirms again, and that
+		 * image is the one with the highest counter. */
 		enum ts_slot s = TS_SLOT_A;
-		if (!in->ids[TS_SLOT_A].present ||
-		    (in->ids[TS_SLOT_B].present &&
-		     in->ids[TS_SLOT_B].version > in->ids[TS_SLOT_A].version))
+		const struct ts_slot_id *a = &in->ids[TS_SLOT_A], *b = &in->ids[TS_SLOT_B];
+		if (!bootable(c, TS_SLOT_A) ||
+		    (bootable(c, TS_SLOT_B) &&
+		     (b->counter > a->counter ||
+		      (b->counter == a->counter && b->version > a->version))))
 			s = TS_SLOT_B;
 		trial(c, s, 1, TS_WHY_NO_RECORD);
 		return;
@@ -136,7 +199,8 @@ void ts_boot_decide(const struct ts_boot_input *in, struct ts_boot_plan *plan)
 	const struct ts_journal_state *j = in->journal;
 	for (int s = 0; s < TS_SLOT_COUNT; s++) {
 		enum ts_slot o = ts_slot_other((enum ts_slot)s);
-		if (in->ids[s].present && newest_is(j, (enum ts_slot)s, TS_REC_CONFIRMED) &&
+		if (in->ids[s].present && !ts_boot_below_min(in, (enum ts_slot)s) &&
+		    newest_is(j, (enum ts_slot)s, TS_REC_CONFIRMED) &&
 		    !(newest_is(j, o, TS_REC_CONFIRMED) && j->slot[o].seq > j->slot[s].seq)) {
 			plan->action = TS_BOOT_RUN;
 			plan->slot = (enum ts_slot)s;
@@ -157,6 +221,10 @@ const char *ts_boot_reason_str(enum ts_boot_reason r)
 	case TS_WHY_ALL_FAILED: return "every valid image was rolled back";
 	case TS_WHY_NOTHING_VALID: return "no valid image";
 	case TS_WHY_JOURNAL_FAILED: return "journal write failed";
+	case TS_WHY_BELOW_MIN:
+		return "other slot's security counter is below the minimum: rolled back";
+	case TS_WHY_ALL_BELOW_MIN:
+		return "every valid image is below the minimum security counter or rolled back";
 	}
 	return "unknown";
 }

@@ -14,7 +14,7 @@
 #define OFF_VERSION    0x10u
 #define OFF_FLAGS      0x14u
 #define OFF_PRODUCT    0x18u
-#define OFF_RESERVED0  0x1Cu
+#define OFF_COUNTER    0x1Cu
 #define OFF_SIG_TYPE   0x40u
 #define OFF_SIG_LEN    0x42u
 #define OFF_RESERVED1  (TS_IMAGE_OFF_KEY_ID + TS_IMAGE_KEY_ID_LEN) /* 0x88 */
@@ -31,6 +31,7 @@ void ts_image_header_encode(const struct ts_image_header *h,
 	ts_put32(out + OFF_VERSION, h->version);
 	ts_put32(out + OFF_FLAGS, h->flags);
 	ts_put32(out + OFF_PRODUCT, h->product_id);
+	ts_put32(out + OFF_COUNTER, h->security_counter);
 	memcpy(out + TS_IMAGE_OFF_SHA256, h->app_sha256, TS_SHA256_LEN);
 	ts_put16(out + OFF_SIG_TYPE, h->sig_type);
 	ts_put16(out + OFF_SIG_LEN, h->sig_len);
@@ -59,8 +60,7 @@ int ts_image_header_parse(const uint8_t in[TS_IMAGE_HDR_SIZE],
 	if (ts_get16(in + OFF_HDR_VER) != TS_IMAGE_HDR_VERSION ||
 	    ts_get16(in + OFF_HDR_SIZE) != TS_IMAGE_HDR_SIZE)
 		return TS_ERR_HDR_VERSION;
-	if (!all_zero(in + OFF_RESERVED0, 4) ||
-	    !all_zero(in + OFF_RESERVED1, TS_IMAGE_OFF_CRC - OFF_RESERVED1))
+	if (!all_zero(in + OFF_RESERVED1, TS_IMAGE_OFF_CRC - OFF_RESERVED1))
 		return TS_ERR_RESERVED;
 
 	uint16_t sig_type = ts_get16(in + OFF_SIG_TYPE);
@@ -82,6 +82,7 @@ int ts_image_header_parse(const uint8_t in[TS_IMAGE_HDR_SIZE],
 	h->version = ts_get32(in + OFF_VERSION);
 	h->flags = 0;
 	h->product_id = ts_get32(in + OFF_PRODUCT);
+	h->security_counter = ts_get32(in + OFF_COUNTER);
 	memcpy(h->app_sha256, in + TS_IMAGE_OFF_SHA256, TS_SHA256_LEN);
 	h->sig_type = sig_type;
 	h->sig_len = sig_len;

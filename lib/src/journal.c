@@ -43,7 +43,7 @@ int ts_record_parse(const uint8_t in[TS_RECORD_SIZE], struct ts_record *r)
 	uint32_t seq = ts_get32(in + OFF_SEQ);
 	uint8_t type = in[OFF_TYPE], slot = in[OFF_SLOT], attempt = in[OFF_ATTEMPT];
 	if (seq == 0 || seq == 0xFFFFFFFFu || in[OFF_RSVD] != 0 ||
-	    type < TS_REC_PENDING || type > TS_REC_ROLLED_BACK ||
+	    type < TS_REC_PENDING || type > TS_REC_MIN_COUNTER ||
 	    slot >= TS_SLOT_COUNT ||
 	    (type == TS_REC_ATTEMPT) != (attempt != 0))
 		return TS_ERR_INVAL;
@@ -84,6 +84,17 @@ int ts_journal_note(struct ts_journal_state *st, uint32_t index,
 	TS_ASSERT(r.slot < TS_SLOT_COUNT); /* ts_record_parse refuses others */
 	if (r.seq > st->max_seq)
 		st->max_seq = r.seq;
+	if (r.type == TS_REC_MIN_COUNTER) {
+		/* Not about the slot's image: counts whatever the slots hold.
+		 * The highest value wins, so an old record cannot lower it. */
+		if (!st->has_min || r.version > st->min.version ||
+		    (r.version == st->min.version && newer(&r, index, &st->min, st->min_index))) {
+			st->has_min = true;
+			st->min = r;
+			st->min_index = index;
+		}
+		return TS_OK;
+	}
 	if (ids && !ts_record_matches(&r, &ids[r.slot]))
 		return TS_OK; /* stale: about an image no longer in its slot */
 	if (!st->has_slot[r.slot] || newer(&r, index, &st->slot[r.slot], st->slot_index[r.slot])) {
@@ -143,27 +154,33 @@ int ts_journal_find_end(ts_journal_read_fn read, void *ctx, uint32_t nrec,
 }
 
 int ts_journal_plan_compaction(const struct ts_journal_state *st,
-			       struct ts_record out[TS_SLOT_COUNT])
+			       struct ts_record out[TS_JOURNAL_KEEP_MAX])
 {
 	int n = 0;
+	/* The minimum first: after the erase the journal holds no minimum
+	 * until it is back (docs/journal.md: the client restores it too). */
+	if (st->has_min)
+		out[n++] = st->min;
+	struct ts_record *sl = out + n;
+	int m = 0;
 	for (int s = 0; s < TS_SLOT_COUNT; s++)
 		if (st->has_slot[s])
-			out[n++] = st->slot[s];
+			sl[m++] = st->slot[s];
 	/* Newest first: a cut during the rewrite then keeps the record that
 	 * carries the work in progress (a pending update), and a slot whose
 	 * record is lost is merely on trial again. On equal seq the scan
 	 * prefers the later position, so then the overall newest goes last. */
-	if (n == 2) {
-		bool swap = out[0].seq == out[1].seq
-				    ? st->has_newest && st->newest.slot == out[0].slot
-				    : out[0].seq < out[1].seq;
+	if (m == 2) {
+		bool swap = sl[0].seq == sl[1].seq
+				    ? st->has_newest && st->newest.slot == sl[0].slot
+				    : sl[0].seq < sl[1].seq;
 		if (swap) {
-			struct ts_record t = out[0];
-			out[0] = out[1];
-			out[1] = t;
+			struct ts_record t = sl[0];
+			sl[0] = sl[1];
+			sl[1] = t;
 		}
 	}
-	return n;
+	return n + m;
 }
 
 int ts_journal_plan_append(const struct ts_journal_state *st, uint32_t nrec,
@@ -181,7 +198,7 @@ int ts_journal_plan_append(const struct ts_journal_state *st, uint32_t nrec,
 	} else {
 		w->erase = true;
 		w->count = (uint8_t)ts_journal_plan_compaction(st, w->rec);
-		TS_ASSERT(w->count <= TS_SLOT_COUNT); /* one record per slot at most */
+		TS_ASSERT(w->count <= TS_JOURNAL_KEEP_MAX); /* the minimum, one per slot */
 	}
 	TS_ASSERT(w->count + n <= TS_JOURNAL_WRITE_MAX);
 	for (uint8_t i = 0; i < n; i++)

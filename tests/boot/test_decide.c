@@ -466,6 +466,327 @@ static void full_journal_is_compacted_with_the_same_decision(void **s)
 	assert_int_equal(st.newest.seq, 9); /* 1 + 6 + 1 + 1 */
 }
 
+/* ---- the security counter: rows 12-15 ---- */
+
+static struct ts_slot_id counted(uint32_t version, uint8_t tag, uint32_t counter)
+{
+	struct ts_slot_id id = image_id(version, tag);
+	id.counter = counter;
+	return id;
+}
+
+/* What ts_client_confirm() writes: CONFIRMED (unless confirmed already),
+ * then MIN_COUNTER max(minimum, counter) when it is not 0 (after a new
+ * CONFIRMED) or when the counter is above the minimum. Returns 0 if cut. */
+static int client_confirm(struct board *b, enum ts_slot s)
+{
+	struct ts_journal_state st;
+	struct ts_journal_write w;
+	struct ts_record r[2];
+	uint8_t n = 0;
+	scan(b, &st);
+	uint32_t min = ts_journal_min_counter(&st), ctr = b->ids[s].counter;
+	bool confirmed = st.has_slot[s] && st.slot[s].type == TS_REC_CONFIRMED;
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 2; i++) {
+		r[i].slot = (uint8_t)s;
+		r[i].version = b->ids[s].version;
+		memcpy(r[i].hash, b->ids[s].hash, TS_RECORD_HASH_LEN);
+	}
+	if (!confirmed) {
+		r[n].seq = st.max_seq + 1u + n;
+		r[n++].type = TS_REC_CONFIRMED;
+	}
+	if (ctr > min || (!confirmed && min > 0)) {
+		r[n].seq = st.max_seq + 1u + n;
+		r[n].type = TS_REC_MIN_COUNTER;
+		r[n++].version = ctr > min ? ctr : min;
+	}
+	if (n == 0)
+		return 1;
+	assert_int_equal(ts_journal_plan_append(&st, b->nrec, r, n, &w), TS_OK);
+	return execute(b, &w);
+}
+
+/* A confirmed (counter 2, minimum 2), B holds an older release (counter 1). */
+static void setup_min_2(struct board *b, uint32_t nrec)
+{
+	board_init(b, nrec);
+	b->ids[TS_SLOT_A] = counted(V2, 0xA2, 2);
+	assert_true(client_confirm(b, TS_SLOT_A));
+	assert_int_equal(ts_journal_min_counter(&(struct ts_journal_state){ 0 }), 0);
+	struct ts_journal_state st = state(b);
+	assert_true(st.has_min);
+	assert_int_equal(ts_journal_min_counter(&st), 2);
+	b->ids[TS_SLOT_B] = counted(V1, 0xB1, 1);
+}
+
+static void below_min_pending_is_rolled_back_and_the_confirmed_runs(void **s)
+{
+	(void)s;
+	setup_min_2(&B, MAXREC);
+	append(&B, TS_REC_PENDING, TS_SLOT_B, 0); /* forced through the ROM */
+	struct ts_boot_plan p = boot_ok(&B);
+	expect(&p, TS_BOOT_RUN, TS_SLOT_A, TS_WHY_BELOW_MIN); /* row 12 */
+	assert_int_equal(p.nrec, 1);
+	assert_int_equal(p.rec[0].type, TS_REC_ROLLED_BACK);
+	assert_int_equal(p.rec[0].slot, TS_SLOT_B);
+	/* Then the ordinary row 9, writing nothing. */
+	p = boot_ok(&B);
+	expect(&p, TS_BOOT_RUN, TS_SLOT_A, TS_WHY_ROLLED_BACK);
+	assert_int_equal(p.nrec, 0);
+	/* Every record type about B below the minimum is refused alike. */
+	append(&B, TS_REC_ATTEMPT, TS_SLOT_B, 1);
+	p = boot_ok(&B);
+	expect(&p, TS_BOOT_RUN, TS_SLOT_A, TS_WHY_BELOW_MIN);
+	append(&B, TS_REC_CONFIRMED, TS_SLOT_B, 0); /* a journal written by hand */
+	p = boot_ok(&B);
+	expect(&p, TS_BOOT_RUN, TS_SLOT_A, TS_WHY_BELOW_MIN);
+	/* At the minimum is fine: counter 2 in B is an ordinary update. */
+	B.ids[TS_SLOT_B] = counted(V2 + 1, 0xB3, 2);
+	append(&B, TS_REC_PENDING, TS_SLOT_B, 0);
+	p = boot_ok(&B);
+	expect(&p, TS_BOOT_TRIAL, TS_SLOT_B, TS_WHY_PENDING);
+}
+
+static void below_min_pending_falls_back_to_a_trial(void **s)
+{
+	(void)s;
+	/* A counter 2 never confirmed (its records lost), minimum 2 from a
+	 * MIN_COUNTER record, B below: A goes on trial. Row 13. */
+	setup_min_2(&B, MAXREC);
+	B.ids[TS_SLOT_A] = counted(V2, 0xA3, 2); /* other hash: A's records stale */
+	append(&B, TS_REC_PENDING, TS_SLOT_B, 0);
+	struct ts_boot_plan p = boot_ok(&B);
+	expect(&p, TS_BOOT_TRIAL, TS_SLOT_A, TS_WHY_BELOW_MIN);
+	assert_int_equal(p.nrec, 2);
+	assert_int_equal(p.rec[0].type, TS_REC_ROLLED_BACK);
+	assert_int_equal(p.rec[1].type, TS_REC_ATTEMPT);
+	assert_int_equal(p.attempt, 1);
+}
+
+static void nothing_at_or_above_min_halts(void **s)
+{
+	(void)s;
+	/* Row 15: B below, A empty. */
+	setup_min_2(&B, MAXREC);
+	B.ids[TS_SLOT_A].present = false;
+	append(&B, TS_REC_PENDING, TS_SLOT_B, 0);
+	struct ts_boot_plan p = boot_ok(&B);
+	expect(&p, TS_BOOT_HALT, 0, TS_WHY_ALL_BELOW_MIN);
+	assert_int_equal(p.nrec, 0);
+	/* Both below. */
+	setup_min_2(&B, MAXREC);
+	B.ids[TS_SLOT_A] = counted(V2, 0xA4, 0);
+	p = boot_ok(&B);
+	expect(&p, TS_BOOT_HALT, 0, TS_WHY_ALL_BELOW_MIN);
+	/* Rows 6-8 with Y below the minimum: the other slot failed its trial, only a below-minimum image left. */
+	setup_min_2(&B, MAXREC);
+	B.ids[TS_SLOT_A] = counted(V2, 0xA5, 3);
+	append(&B, TS_REC_ATTEMPT, TS_SLOT_A, 3);
+	p = boot_ok(&B);
+	expect(&p, TS_BOOT_HALT, 0, TS_WHY_ALL_BELOW_MIN);
+	assert_int_equal(p.nrec, 1);
+	assert_int_equal(p.rec[0].type, TS_REC_ROLLED_BACK);
+	assert_int_equal(p.rec[0].slot, TS_SLOT_A);
+	/* ... and the same after ROLLED_BACK (row 9/10 with a below-min other). */
+	p = boot_ok(&B);
+	expect(&p, TS_BOOT_HALT, 0, TS_WHY_ALL_BELOW_MIN);
+	/* Row 14: B below the minimum, A (at it) was rolled back. */
+	setup_min_2(&B, MAXREC);
+	append(&B, TS_REC_ROLLED_BACK, TS_SLOT_A, 0);
+	append(&B, TS_REC_PENDING, TS_SLOT_B, 0);
+	p = boot_ok(&B);
+	expect(&p, TS_BOOT_HALT, 0, TS_WHY_ALL_FAILED);
+	assert_int_equal(p.nrec, 1);
+	assert_int_equal(p.rec[0].type, TS_REC_ROLLED_BACK);
+	assert_int_equal(p.rec[0].slot, TS_SLOT_B);
+}
+
+static void no_record_trials_the_highest_counter_first(void **s)
+{
+	(void)s;
+	/* No live record, no minimum: the higher counter wins over the
+	 * higher version (what a compaction cut after its erase leaves). */
+	board_init(&B, MAXREC);
+	B.ids[TS_SLOT_A] = counted(V2, 0xA2, 1);
+	B.ids[TS_SLOT_B] = counted(V1, 0xB1, 2);
+	struct ts_boot_plan p = boot_ok(&B);
+	expect(&p, TS_BOOT_TRIAL, TS_SLOT_B, TS_WHY_NO_RECORD);
+	/* A minimum but no live record: never the image below it. */
+	setup_min_2(&B, MAXREC);
+	B.ids[TS_SLOT_A] = counted(V1, 0xA6, 2); /* A's records stale */
+	B.ids[TS_SLOT_B] = counted(V2, 0xB6, 1); /* higher version, below */
+	p = boot_ok(&B);
+	expect(&p, TS_BOOT_TRIAL, TS_SLOT_A, TS_WHY_NO_RECORD);
+}
+
+static void trial_outranked_by_a_higher_counter_is_refused(void **s)
+{
+	(void)s;
+	/* What a torn compaction erase can leave: the MIN_COUNTER record and
+	 * B's CONFIRMED erased, a later PENDING of an older A kept. B's
+	 * counter stands in for the lost minimum. Row 12 (implicit minimum). */
+	board_init(&B, MAXREC);
+	B.ids[TS_SLOT_A] = counted(V1, 0xA1, 1);
+	B.ids[TS_SLOT_B] = counted(V2, 0xB2, 2);
+	append(&B, TS_REC_PENDING, TS_SLOT_A, 0);
+	struct ts_boot_plan p = boot_ok(&B);
+	expect(&p, TS_BOOT_TRIAL, TS_SLOT_B, TS_WHY_BELOW_MIN);
+	assert_int_equal(p.rec[0].type, TS_REC_ROLLED_BACK);
+	assert_int_equal(p.rec[0].slot, TS_SLOT_A);
+	/* Not when the higher one failed: it was rolled back, A is the
+	 * fallback and runs its trial. */
+	board_init(&B, MAXREC);
+	B.ids[TS_SLOT_A] = counted(V1, 0xA1, 1);
+	B.ids[TS_SLOT_B] = counted(V2, 0xB2, 2);
+	append(&B, TS_REC_ROLLED_BACK, TS_SLOT_B, 0);
+	append(&B, TS_REC_ATTEMPT, TS_SLOT_A, 1);
+	p = boot_ok(&B);
+	expect(&p, TS_BOOT_TRIAL, TS_SLOT_A, TS_WHY_RETRY);
+	/* Not while the higher one is itself on trial. */
+	board_init(&B, MAXREC);
+	B.ids[TS_SLOT_A] = counted(V1, 0xA1, 1);
+	B.ids[TS_SLOT_B] = counted(V2, 0xB2, 2);
+	append(&B, TS_REC_ATTEMPT, TS_SLOT_B, 1);
+	append(&B, TS_REC_PENDING, TS_SLOT_A, 0);
+	p = boot_ok(&B);
+	expect(&p, TS_BOOT_TRIAL, TS_SLOT_A, TS_WHY_PENDING);
+	/* A CONFIRMED lower image is not a trial: it runs (row 3). */
+	board_init(&B, MAXREC);
+	B.ids[TS_SLOT_A] = counted(V1, 0xA1, 1);
+	B.ids[TS_SLOT_B] = counted(V2, 0xB2, 2);
+	append(&B, TS_REC_CONFIRMED, TS_SLOT_A, 0);
+	p = boot_ok(&B);
+	expect(&p, TS_BOOT_RUN, TS_SLOT_A, TS_WHY_CONFIRMED);
+}
+
+static void journal_failure_never_runs_a_below_min_image(void **s)
+{
+	(void)s;
+	/* B counter 1 confirmed long ago, A counter 2 confirmed, raised the
+	 * minimum, then a new A' counter 2 pending; the ATTEMPT cannot be
+	 * written: the confirmed B is below the minimum, so A' still runs
+	 * under the watchdog rather than B. */
+	board_init(&B, MAXREC);
+	B.ids[TS_SLOT_B] = counted(V1, 0xB1, 1);
+	assert_true(client_confirm(&B, TS_SLOT_B));
+	B.ids[TS_SLOT_A] = counted(V2, 0xA2, 2);
+	assert_true(client_confirm(&B, TS_SLOT_A));
+	B.ids[TS_SLOT_A] = counted(V2 + 1, 0xA3, 2);
+	append(&B, TS_REC_PENDING, TS_SLOT_A, 0);
+	struct ts_journal_state st = state(&B);
+	assert_int_equal(ts_journal_min_counter(&st), 2);
+	struct ts_boot_input in = { .journal = &st, .max_attempts = 3, .journal_failed = true };
+	struct ts_boot_plan p;
+	memcpy(in.ids, B.ids, sizeof(in.ids));
+	assert_true(ts_boot_below_min(&in, TS_SLOT_B));
+	assert_false(ts_boot_below_min(&in, TS_SLOT_A));
+	ts_boot_decide(&in, &p);
+	expect(&p, TS_BOOT_TRIAL, TS_SLOT_A, TS_WHY_JOURNAL_FAILED);
+	assert_int_equal(p.nrec, 0);
+}
+
+static void min_counter_survives_compaction_and_only_rises(void **s)
+{
+	(void)s;
+	setup_min_2(&B, 8);
+	/* A lower MIN_COUNTER record written later does not lower it. */
+	struct ts_journal_state st = state(&B);
+	struct ts_journal_write w;
+	struct ts_record low = { .seq = st.max_seq + 1, .type = TS_REC_MIN_COUNTER,
+				 .slot = TS_SLOT_B, .version = 1 };
+	assert_int_equal(ts_journal_plan_append(&st, B.nrec, &low, 1, &w), TS_OK);
+	assert_true(execute(&B, &w));
+	st = state(&B);
+	assert_int_equal(ts_journal_min_counter(&st), 2);
+	/* Fill the 8 positions; the next write compacts: the minimum first. */
+	while (state(&B).free_index < 8)
+		append(&B, TS_REC_ROLLED_BACK, TS_SLOT_B, 0);
+	append(&B, TS_REC_PENDING, TS_SLOT_B, 0);
+	st = state(&B);
+	assert_int_equal(ts_journal_min_counter(&st), 2);
+	assert_int_equal(st.min_index, 0);
+	assert_int_equal(st.free_index, 4); /* MIN, CONFIRMED A, ROLLED_BACK B, PENDING B */
+	struct ts_boot_plan p = boot_ok(&B);
+	expect(&p, TS_BOOT_RUN, TS_SLOT_A, TS_WHY_BELOW_MIN);
+}
+
+/*
+ * The counter story with a cut at operation `cut_at`: A v1.1 counter 1
+ * confirmed, B v1.2 counter 2 pending; boots until B confirms (minimum 2);
+ * then an old A v1.0 counter 1 is forced into slot A with PENDING; more
+ * boots. In an 8-position journal compactions fall on the client's, the
+ * bootloader's and the host's writes. Checked on every boot: never an image
+ * below the highest minimum ever written whole; never halted; in the end B
+ * runs confirmed and the stored minimum is 2.
+ */
+static long run_counter_story(long cut_at, unsigned seed, uint32_t nrec)
+{
+	board_init(&B, nrec);
+	B.rng = seed;
+	B.ids[TS_SLOT_A] = counted(V1 + 1, 0xA1, 1);
+	assert_true(client_confirm(&B, TS_SLOT_A));
+	for (int i = 0; i < 2; i++)
+		append(&B, TS_REC_ROLLED_BACK, TS_SLOT_B, 0);
+	B.ids[TS_SLOT_B] = counted(V2 + 1, 0xB2, 2);
+	B.ops = 0;
+	B.cut_at = cut_at;
+	uint32_t floor = 1; /* the highest minimum written whole so far */
+	if (!append(&B, TS_REC_PENDING, TS_SLOT_B, 0)) { /* the host retries */
+		B.cut_at = -1;
+		assert_true(append(&B, TS_REC_PENDING, TS_SLOT_B, 0));
+	}
+	for (int n = 0; n < 16; n++) {
+		if (n == 8) { /* the old release, forced into A */
+			B.ids[TS_SLOT_A] = counted(V1, 0xA0, 1);
+			if (!append(&B, TS_REC_PENDING, TS_SLOT_A, 0)) {
+				B.cut_at = -1;
+				assert_true(append(&B, TS_REC_PENDING, TS_SLOT_A, 0));
+			}
+		}
+		int cut;
+		struct ts_boot_plan p = boot(&B, &cut);
+		if (cut) {
+			B.cut_at = -1;
+			continue;
+		}
+		assert_int_not_equal(p.action, TS_BOOT_HALT);
+		assert_true(B.ids[p.slot].counter >= floor);
+		if (!client_confirm(&B, p.slot))
+			B.cut_at = -1;
+		struct ts_journal_state st = state(&B);
+		if (ts_journal_min_counter(&st) > floor)
+			floor = ts_journal_min_counter(&st);
+	}
+	int cut;
+	struct ts_boot_plan p = boot(&B, &cut);
+	assert_false(cut);
+	assert_int_equal(p.action, TS_BOOT_RUN);
+	assert_int_equal(p.slot, TS_SLOT_B);
+	assert_int_equal(p.nrec, 0);
+	struct ts_journal_state end = state(&B);
+	assert_int_equal(ts_journal_min_counter(&end), 2);
+	assert_int_equal(floor, 2);
+	assert_false(end.dirty);
+	return B.ops;
+}
+
+static void every_cut_of_the_counter_story_keeps_the_minimum(void **s)
+{
+	(void)s;
+	long cuts = 0;
+	const uint32_t sizes[] = { MAXREC, 8, 7, 6 };
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		long total = run_counter_story(-1, 1, sizes[i]);
+		for (long k = 0; k < total; k++)
+			for (unsigned seed = 1; seed <= 8; seed++, cuts++)
+				run_counter_story(k, seed * 7919u, sizes[i]);
+	}
+	print_message("counter story power cuts simulated: %ld\n", cuts);
+	assert_true(cuts > 200);
+}
+
 /* ---- power cuts at every journal write of whole update stories ---- */
 
 /* What the application does when it runs: a good image confirms itself. */
@@ -597,6 +918,14 @@ int main(void)
 		cmocka_unit_test(journal_failure_prefers_a_confirmed_image),
 		cmocka_unit_test(full_journal_is_compacted_with_the_same_decision),
 		cmocka_unit_test(every_single_cut_leaves_a_bootable_board),
+		cmocka_unit_test(below_min_pending_is_rolled_back_and_the_confirmed_runs),
+		cmocka_unit_test(below_min_pending_falls_back_to_a_trial),
+		cmocka_unit_test(nothing_at_or_above_min_halts),
+		cmocka_unit_test(no_record_trials_the_highest_counter_first),
+		cmocka_unit_test(trial_outranked_by_a_higher_counter_is_refused),
+		cmocka_unit_test(journal_failure_never_runs_a_below_min_image),
+		cmocka_unit_test(min_counter_survives_compaction_and_only_rises),
+		cmocka_unit_test(every_cut_of_the_counter_story_keeps_the_minimum),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,8 @@
 #          WORKDIR ROUNDS SIZE_KB MODES RATES
 #   e.g. ... 2 48 "corrupt drop" "0.00001 0.0001 0.001"
 # Prints one line per update and a summary line per mode and rate:
-#   campaign link corrupt 0.001 rounds=4 confirmed=3 failed=1 ... wrong=0
+#   campaign link corrupt-0.001 cases=4 faults=N size_kb=48 confirmed=3 failed=1 ... wrong=0
+#   reproduce: <this script with the arguments that rerun that mode and rate>
 set -euo pipefail
 T=$1 BOARD=$2 FW=$3 JOURNAL=$4 CTL=$5 W=$6 ROUNDS=$7 SIZE_KB=$8 MODES=$9 RATES=${10}
 for f in bootloader.bin app-a.bin app-b.bin; do
@@ -111,7 +112,8 @@ for mode in $MODES; do
 				[ -n "$(grep -o 'slot [AB]' out.txt | head -1)" ] || fail "no slot in: $(cat out.txt)"
 			fi
 		done
-		echo "campaign link $mode $rate rounds=$ROUNDS size_kb=$SIZE_KB confirmed=$conf failed=$failed no_talk=$notalk unobserved=$unseen faults=$faults wrong=$wrong"
+		echo "campaign link $mode-$rate cases=$ROUNDS faults=$faults size_kb=$SIZE_KB confirmed=$conf failed=$failed no_talk=$notalk unobserved=$unseen wrong=$wrong"
+		echo "reproduce: $0 $T $BOARD $FW $JOURNAL $CTL $W $ROUNDS $SIZE_KB $mode $rate"
 		[ "$wrong" = 0 ] || fail "a committed image differs from the release"
 	done
 done

@@ -506,6 +506,23 @@ static void server_errors_in_a_download_are_retried(void **state)
 	fail_5xx = 0;
 }
 
+/* A manifest over TS_MANIFEST_MAX is refused as invalid, settled at once:
+ * not a transient failure retried max_tries times (bad_input campaign). */
+static void oversized_manifest_is_skipped_not_retried(void **state)
+{
+	(void)state;
+	static char big[TS_MANIFEST_MAX + 100];
+	memset(big, ' ', sizeof big);
+	big[0] = '{';
+	big[sizeof big - 1] = '}';
+	s3_put("fw/manifest.json", big, sizeof big);
+	start_agent(TS_VERSION(1, 0, 0));
+	assert_int_equal(ts_agent_poll(&agent), TS_AGENT_SKIPPED);
+	assert_non_null(strstr(agent.msg, "not a manifest"));
+	assert_int_equal(ts_agent_poll(&agent), TS_AGENT_UNCHANGED);
+	assert_int_equal(installs, 0);
+}
+
 static void jitter_stays_within_bounds(void **state)
 {
 	(void)state;
@@ -723,6 +740,7 @@ int main(void)
 		cmocka_unit_test_setup(changed_etag_triggers_one_update, setup),
 		cmocka_unit_test_setup(failed_release_is_not_retried, setup),
 		cmocka_unit_test_setup(transient_failures_are_retried_then_remembered, setup),
+		cmocka_unit_test_setup(oversized_manifest_is_skipped_not_retried, setup),
 		cmocka_unit_test_setup(jitter_stays_within_bounds, setup),
 		cmocka_unit_test_setup(failed_polls_back_off_until_one_succeeds, setup),
 		cmocka_unit_test_setup(server_errors_in_a_download_are_retried, setup),

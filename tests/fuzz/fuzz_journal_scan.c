@@ -126,9 +126,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 
-	struct ts_record plan[TS_SLOT_COUNT];
+	struct ts_record plan[TS_JOURNAL_KEEP_MAX];
 	int n = ts_journal_plan_compaction(&st, plan);
-	if (n < 0 || n > TS_SLOT_COUNT || (uint32_t)n > nrec)
+	if (n < 0 || n > TS_JOURNAL_KEEP_MAX || (uint32_t)n > nrec)
 		abort();
 	memset(c, 0xFF, bytes);
 	for (int i = 0; i < n; i++)
@@ -137,6 +137,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ts_journal_state after;
 	if (ts_journal_scan(jread, &jc, nrec, use, &after) != TS_OK)
 		abort();
+	if (after.has_min != st.has_min ||
+	    ts_journal_min_counter(&after) != ts_journal_min_counter(&st))
+		abort(); /* compaction lost or changed the minimum */
 	if (after.has_newest != st.has_newest ||
 	    (st.has_newest && !same(&after.newest, &st.newest)))
 		abort(); /* compaction changed the decision */

@@ -67,6 +67,7 @@ static void compute(struct truth *t)
 		if (t->body_err[s] == TS_OK || t->header_only[s]) {
 			t->ids[s].present = true;
 			t->ids[s].version = t->hdr[s].version;
+			t->ids[s].counter = t->hdr[s].security_counter;
 			memcpy(t->ids[s].hash, t->hdr[s].app_sha256, TS_RECORD_HASH_LEN);
 		}
 	}

@@ -354,6 +354,72 @@ static void refusals_leave_flash_untouched(void **state)
 	fake_board_close(&fb);
 }
 
+/* Program one record at the journal's free position of the flash model. */
+static void put_record(struct fake_board *fb, struct ts_record r)
+{
+	struct ts_journal_state st;
+	uint8_t enc[TS_RECORD_SIZE];
+	scan(fb, &st);
+	r.seq = st.max_seq + 1;
+	ts_record_encode(&r, enc);
+	assert_int_equal(sim_flash_program(&fb->flash, 0, TS_JOURNAL_ADDR + st.free_index * TS_RECORD_SIZE,
+					   enc, TS_RECORD_SIZE, SIM_PSIZE_X32, NULL), 0);
+}
+
+static uint32_t make_counted(uint8_t *image, enum ts_slot s, uint32_t version, uint32_t counter)
+{
+	uint32_t len = make_image(image, s, version, 7, 30000);
+	struct ts_image_header h;
+	assert_int_equal(ts_image_header_parse(image, &h), TS_OK);
+	h.security_counter = counter;
+	ts_image_header_encode(&h, image);
+	return len;
+}
+
+/* The security counter: an image below the board's minimum is refused in
+ * the CHECK phase, --force or not, even when the MIN_COUNTER record lies
+ * beyond the cheap back-walk (then the whole journal is read). */
+static void image_below_the_minimum_counter_is_refused_even_forced(void **state)
+{
+	(void)state;
+	static struct fake_board fb;
+	struct ts_update u;
+	struct ts_update_cfg c = cfg();
+	fake_board_open(&fb);
+	uint32_t len = make_counted(img, TS_SLOT_A, TS_VERSION(2, 0, 0), 3);
+	assert_int_equal(flash_image(&fb, &u, &c, img, len), TS_OK);
+	confirm_on_board(&fb, TS_SLOT_A);
+	struct ts_journal_state st;
+	scan(&fb, &st);
+	struct ts_record min = st.newest;
+	min.type = TS_REC_MIN_COUNTER;
+	min.version = 3;
+	put_record(&fb, min);
+	for (int far = 0; far < 2; far++) {
+		if (far) /* 300 records after the minimum: past the 256 budget */
+			for (int i = 0; i < 300; i++)
+				put_record(&fb, st.newest);
+		memcpy(before, fake_board_mem(&fb), TS_FLASH_SIZE);
+		for (int force = 0; force < 2; force++) {
+			c.force = force != 0;
+			len = make_counted(img, TS_SLOT_B, TS_VERSION(2, 1, 0), 2);
+			assert_int_not_equal(flash_image(&fb, &u, &c, img, len), TS_OK);
+			assert_int_equal(u.phase, TS_PHASE_CHECK);
+			assert_int_equal(ts_journal_min_counter(&u.board.journal), 3);
+			if (!strstr(u.msg, "security counter is 2, below the board's minimum 3"))
+				fail_msg("message \"%s\"", u.msg);
+			assert_memory_equal(fake_board_mem(&fb), before, TS_FLASH_SIZE);
+		}
+		assert_true(far ? u.board.journal_complete : u.board.journal_records_read <= 8);
+	}
+	/* At the minimum: installed. */
+	c.force = false;
+	len = make_counted(img, TS_SLOT_B, TS_VERSION(2, 1, 0), 3);
+	assert_int_equal(flash_image(&fb, &u, &c, img, len), TS_OK);
+	assert_memory_equal(slot_mem(&fb, TS_SLOT_B), img, len);
+	fake_board_close(&fb);
+}
+
 static void board_that_stops_answering_fails_then_retry_succeeds(void **state)
 {
 	(void)state;
@@ -581,6 +647,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(blank_board_gets_slot_a_then_b_then_a),
 		cmocka_unit_test(refusals_leave_flash_untouched),
+		cmocka_unit_test(image_below_the_minimum_counter_is_refused_even_forced),
 		cmocka_unit_test(board_that_stops_answering_fails_then_retry_succeeds),
 		cmocka_unit_test(full_journal_is_compacted),
 		cmocka_unit_test(unsigned_and_untrusted_images_are_refused_before_erase),

@@ -190,7 +190,7 @@ static void example_passes_the_library_checks(void **state)
 	for (int i = 0; i < 2; i++) {
 		struct ts_record r;
 		assert_int_equal(ts_record_parse(e.rec[i], &r), TS_OK);
-		struct ts_slot_id id = {true, h.version, {0}};
+		struct ts_slot_id id = {true, h.version, {0}, 0};
 		memcpy(id.hash, h.app_sha256, TS_RECORD_HASH_LEN);
 		assert_true(ts_record_matches(&r, &id));
 	}

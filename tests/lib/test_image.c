@@ -50,6 +50,7 @@ static void spec_encode(const struct ts_image_header *h, uint8_t b[512])
 	put32(b + 0x10, h->version);
 	put32(b + 0x14, h->flags);
 	put32(b + 0x18, h->product_id);
+	put32(b + 0x1C, h->security_counter);
 	memcpy(b + 0x20, h->app_sha256, 32);
 	put16(b + 0x40, h->sig_type);
 	put16(b + 0x42, h->sig_len);
@@ -68,6 +69,7 @@ static struct ts_image_header sample(int signed_)
 	h.app_size = 0x1234;
 	h.version = TS_VERSION(1, 2, 3);
 	h.product_id = 0xF4070001u;
+	h.security_counter = 0x00C0FFEEu;
 	for (int i = 0; i < 32; i++)
 		h.app_sha256[i] = (uint8_t)(0xA0 + i);
 	if (signed_) {
@@ -90,6 +92,7 @@ static void assert_header_equal(const struct ts_image_header *a,
 	assert_int_equal(a->version, b->version);
 	assert_int_equal(a->flags, b->flags);
 	assert_int_equal(a->product_id, b->product_id);
+	assert_int_equal(a->security_counter, b->security_counter);
 	assert_memory_equal(a->app_sha256, b->app_sha256, 32);
 	assert_int_equal(a->sig_type, b->sig_type);
 	assert_int_equal(a->sig_len, b->sig_len);
@@ -107,6 +110,7 @@ static void header_bytes_match_spec_and_round_trip(void **state)
 		h.app_size = (uint32_t)tu_next(&r);
 		h.version = (uint32_t)tu_next(&r);
 		h.product_id = (uint32_t)tu_next(&r);
+		h.security_counter = (uint32_t)tu_next(&r);
 		tu_fill(&r, h.app_sha256, 32);
 		if (it & 1)
 			tu_fill(&r, h.sig, 64);
@@ -197,7 +201,7 @@ static void e_hdr_size(uint8_t *b) { put16(b + 6, 1024); }
 static void e_hdr_size256(uint8_t *b) { put16(b + 6, 256); }
 static void e_flags(uint8_t *b) { put32(b + 0x14, 1); }
 static void e_flags_high(uint8_t *b) { put32(b + 0x14, 0x80000000u); }
-static void e_reserved1c(uint8_t *b) { b[0x1F] = 1; }
+static void e_counter(uint8_t *b) { b[0x1F] = 1; } /* 0x1C: the security counter */
 static void e_reserved88(uint8_t *b) { b[0x88] = 1; }
 static void e_key_id_on_none(uint8_t *b) { b[0x87] = 1; }
 static void e_reserved1fb(uint8_t *b) { b[0x1FB] = 0x80; }
@@ -218,7 +222,10 @@ static void header_self_checks(void **state)
 	assert_int_equal(parse_edited(e_hdr_size256, 0), TS_ERR_HDR_VERSION);
 	assert_int_equal(parse_edited(e_flags, 0), TS_ERR_INVAL);
 	assert_int_equal(parse_edited(e_flags_high, 1), TS_ERR_INVAL);
-	assert_int_equal(parse_edited(e_reserved1c, 0), TS_ERR_RESERVED);
+	/* 0x1C was reserved (0) before the security counter: any value now,
+	 * so every older image reads as counter 0. */
+	assert_int_equal(parse_edited(e_counter, 1), TS_OK);
+	assert_int_equal(parse_edited(e_counter, 0), TS_OK);
 	assert_int_equal(parse_edited(e_reserved88, 1), TS_ERR_RESERVED);
 	assert_int_equal(parse_edited(e_reserved88, 0), TS_ERR_RESERVED);
 	assert_int_equal(parse_edited(e_key_id_on_none, 0), TS_ERR_INVAL);

@@ -64,7 +64,7 @@ static bool spec_valid(const uint8_t b[RS], struct ts_record *r)
 	if (memcmp(b, "TWJR", 4) != 0 || get32(b + 28) != ts_crc32(0, b, 28))
 		return false;
 	uint32_t seq = get32(b + 4);
-	if (seq == 0 || seq == 0xFFFFFFFFu || b[8] < 1 || b[8] > 4 || b[9] > 1 || b[11] != 0)
+	if (seq == 0 || seq == 0xFFFFFFFFu || b[8] < 1 || b[8] > 5 || b[9] > 1 || b[11] != 0)
 		return false;
 	if (b[8] == 2 ? b[10] == 0 : b[10] != 0)
 		return false;
@@ -79,8 +79,9 @@ static bool spec_valid(const uint8_t b[RS], struct ts_record *r)
 
 struct model {
 	uint32_t free_index, max_seq, valid, invalid;
-	bool dirty, has_newest, has_slot[2];
+	bool dirty, has_newest, has_slot[2], has_min;
 	struct ts_record newest, slot[2];
+	uint32_t min; /* the highest MIN_COUNTER value, whatever the slots hold */
 };
 
 /* Newest = highest seq among live records; on equal seq the later
@@ -108,6 +109,12 @@ static void model_scan(const uint8_t *j, uint32_t nrec, const struct ts_slot_id 
 		m->valid++;
 		if (r.seq > m->max_seq)
 			m->max_seq = r.seq;
+		if (r.type == 5) { /* MIN_COUNTER: never stale, never newest */
+			if (!m->has_min || r.version > m->min)
+				m->min = r.version;
+			m->has_min = true;
+			continue;
+		}
 		if (ids) {
 			const struct ts_slot_id *id = &ids[r.slot];
 			if (!id->present || id->version != r.version ||
@@ -171,6 +178,8 @@ static void assert_state_matches(const struct ts_journal_state *st, const struct
 		if (m->has_slot[s])
 			assert_rec_equal(&st->slot[s], &m->slot[s]);
 	}
+	assert_int_equal(st->has_min, m->has_min);
+	assert_int_equal(ts_journal_min_counter(st), m->min);
 }
 
 static struct ts_record rec(uint32_t seq, uint8_t type, uint8_t slot, uint32_t version,
@@ -270,7 +279,8 @@ static void e_magic(uint8_t *b) { b[0] = 'X'; }
 static void e_seq0(uint8_t *b) { put32(b + 4, 0); }
 static void e_seq_ff(uint8_t *b) { put32(b + 4, 0xFFFFFFFFu); }
 static void e_type0(uint8_t *b) { b[8] = 0; }
-static void e_type5(uint8_t *b) { b[8] = 5; }
+static void e_type5(uint8_t *b) { b[8] = 5; } /* MIN_COUNTER */
+static void e_type6(uint8_t *b) { b[8] = 6; }
 static void e_type_ff(uint8_t *b) { b[8] = 0xFF; }
 static void e_slot2(uint8_t *b) { b[9] = 2; }
 static void e_slot_ff(uint8_t *b) { b[9] = 0xFF; }
@@ -296,7 +306,8 @@ static void record_field_rules(void **state)
 	assert_int_equal(parse_with_fixed_crc(p, e_seq0), TS_ERR_INVAL);
 	assert_int_equal(parse_with_fixed_crc(p, e_seq_ff), TS_ERR_INVAL);
 	assert_int_equal(parse_with_fixed_crc(p, e_type0), TS_ERR_INVAL);
-	assert_int_equal(parse_with_fixed_crc(p, e_type5), TS_ERR_INVAL);
+	assert_int_equal(parse_with_fixed_crc(p, e_type5), TS_OK);
+	assert_int_equal(parse_with_fixed_crc(p, e_type6), TS_ERR_INVAL);
 	assert_int_equal(parse_with_fixed_crc(p, e_type_ff), TS_ERR_INVAL);
 	assert_int_equal(parse_with_fixed_crc(p, e_slot2), TS_ERR_INVAL);
 	assert_int_equal(parse_with_fixed_crc(c, e_slot_ff), TS_ERR_INVAL);
@@ -462,10 +473,10 @@ static void gen_record(struct gen *G, uint32_t seq, uint8_t *out)
 	struct ts_record r;
 	memset(&r, 0, sizeof(r));
 	r.seq = seq;
-	r.type = (uint8_t)(1 + tu_below(&G->g, 4));
+	r.type = (uint8_t)(1 + tu_below(&G->g, 5)); /* 5: MIN_COUNTER */
 	r.slot = (uint8_t)tu_below(&G->g, 2);
 	r.attempt = r.type == TS_REC_ATTEMPT ? (uint8_t)(1 + tu_below(&G->g, 5)) : 0;
-	r.version = G->versions[tu_below(&G->g, 3)];
+	r.version = r.type == TS_REC_MIN_COUNTER ? tu_below(&G->g, 4) : G->versions[tu_below(&G->g, 3)];
 	memcpy(r.hash, G->hashes[tu_below(&G->g, 3)], 12);
 	ts_record_encode(&r, out);
 }
@@ -518,7 +529,7 @@ static uint32_t gen_log(struct gen *G, uint8_t *j, uint32_t nrec, struct ts_slot
 			switch (tu_below(g, 6)) {
 			case 0: put32(b + 4, 0); break;
 			case 1: put32(b + 4, 0xFFFFFFFFu); break;
-			case 2: b[8] = (uint8_t)(tu_below(g, 2) ? 0 : 5 + tu_below(g, 250)); break;
+			case 2: b[8] = (uint8_t)(tu_below(g, 2) ? 0 : 6 + tu_below(g, 249)); break;
 			case 3: b[9] = (uint8_t)(2 + tu_below(g, 254)); break;
 			case 4: b[10] = b[8] == TS_REC_ATTEMPT ? 0 : 1; break;
 			default: b[11] = (uint8_t)(1 + tu_below(g, 255)); break;
@@ -554,12 +565,16 @@ static void check_log(uint8_t *j, uint32_t nrec, const struct ts_slot_id *ids, u
 	}
 
 	/* compaction: erase, write the plan in its order, rescan */
-	struct ts_record plan[TS_SLOT_COUNT];
+	struct ts_record plan[TS_JOURNAL_KEEP_MAX];
 	int n = ts_journal_plan_compaction(&st, plan);
-	assert_int_equal(n, (int)m.has_slot[0] + (int)m.has_slot[1]);
+	assert_int_equal(n, (int)m.has_min + (int)m.has_slot[0] + (int)m.has_slot[1]);
+	if (m.has_min) { /* the minimum first */
+		assert_int_equal(plan[0].type, TS_REC_MIN_COUNTER);
+		assert_int_equal(plan[0].version, m.min);
+	}
 	memset(scratch, 0xFF, (size_t)nrec * RS);
 	for (int i = 0; i < n; i++) {
-		if (i > 0) /* newest first; on a seq tie the overall newest last */
+		if (i > (int)m.has_min) /* newest first; on a seq tie the overall newest last */
 			assert_true(plan[i - 1].seq > plan[i].seq ||
 				    (plan[i - 1].seq == plan[i].seq &&
 				     plan[i].slot == st.newest.slot));
@@ -572,6 +587,8 @@ static void check_log(uint8_t *j, uint32_t nrec, const struct ts_slot_id *ids, u
 	assert_int_equal(after.valid, (uint32_t)n);
 	assert_int_equal(after.invalid, 0);
 	assert_false(after.dirty);
+	assert_int_equal(after.has_min, st.has_min);
+	assert_int_equal(ts_journal_min_counter(&after), ts_journal_min_counter(&st));
 	for (int s = 0; s < 2; s++) {
 		assert_int_equal(after.has_slot[s], st.has_slot[s]);
 		if (st.has_slot[s])
@@ -687,6 +704,68 @@ static void journal_find_end_equals_scan(void **state)
 
 /* ---- compaction, deterministic cases ---- */
 
+/* MIN_COUNTER: any slot content, the highest value wins over later lower
+ * ones, a torn one (every prefix of its bytes) changes nothing, never the
+ * newest record, kept first by compaction. */
+static void min_counter_record_rules(void **state)
+{
+	(void)state;
+	uint8_t j[16 * RS], c[16 * RS];
+	struct ts_slot_id ids[2];
+	memset(ids, 0, sizeof(ids));
+	struct ts_record a1 = rec(1, TS_REC_CONFIRMED, 0, TS_VERSION(1, 0, 0), 1);
+	struct ts_record m2 = rec(2, TS_REC_MIN_COUNTER, 0, 7, 1);
+	struct ts_record m3 = rec(3, TS_REC_MIN_COUNTER, 1, 5, 9); /* lower, later, stale id */
+	ids[0] = id_of(&a1);
+	memset(j, 0xFF, sizeof(j));
+	ts_record_encode(&a1, j);
+	ts_record_encode(&m2, j + RS);
+	ts_record_encode(&m3, j + 2 * RS);
+	struct ts_record back;
+	assert_int_equal(ts_record_parse(j + RS, &back), TS_OK);
+	assert_rec_equal(&back, &m2);
+	struct jbuf jb = {j, 16, 0, -1};
+	struct ts_journal_state st;
+	assert_int_equal(ts_journal_scan(jread, &jb, 16, ids, &st), TS_OK);
+	assert_true(st.has_min);
+	assert_int_equal(ts_journal_min_counter(&st), 7);
+	assert_int_equal(st.min_index, 1);
+	assert_int_equal(st.newest.seq, 1); /* CONFIRMED A stays the newest */
+	assert_int_equal(st.max_seq, 3);
+	assert_int_equal(st.valid, 3);
+	struct ts_record plan[TS_JOURNAL_KEEP_MAX];
+	assert_int_equal(ts_journal_plan_compaction(&st, plan), 2);
+	assert_int_equal(plan[0].type, TS_REC_MIN_COUNTER);
+	assert_int_equal(plan[0].seq, 2);
+	assert_int_equal(plan[1].seq, 1);
+	check_log(j, 16, ids, c);
+
+	/* A torn higher MIN_COUNTER after them: any prefix, the minimum stays 7. */
+	struct ts_record m9 = rec(4, TS_REC_MIN_COUNTER, 0, 9, 1);
+	uint8_t full[RS];
+	ts_record_encode(&m9, full);
+	for (unsigned k = 0; k < RS; k++) {
+		memset(j + 3 * RS, 0xFF, RS);
+		memcpy(j + 3 * RS, full, k);
+		assert_int_equal(ts_journal_scan(jread, &jb, 16, ids, &st), TS_OK);
+		assert_int_equal(ts_journal_min_counter(&st), 7);
+	}
+	memcpy(j + 3 * RS, full, RS);
+	assert_int_equal(ts_journal_scan(jread, &jb, 16, ids, &st), TS_OK);
+	assert_int_equal(ts_journal_min_counter(&st), 9);
+	/* No record: 0. */
+	memset(j, 0xFF, sizeof(j));
+	assert_int_equal(ts_journal_scan(jread, &jb, 16, ids, &st), TS_OK);
+	assert_false(st.has_min);
+	assert_int_equal(ts_journal_min_counter(&st), 0);
+	/* An attempt count on a MIN_COUNTER record is invalid, as on every
+	 * type but ATTEMPT. */
+	struct ts_record bad = m2;
+	bad.attempt = 1;
+	ts_record_encode(&bad, full);
+	assert_int_equal(ts_record_parse(full, &back), TS_ERR_INVAL);
+}
+
 static void journal_compaction_keeps_decision(void **state)
 {
 	(void)state;
@@ -707,7 +786,7 @@ static void journal_compaction_keeps_decision(void **state)
 	struct ts_journal_state st;
 	assert_int_equal(ts_journal_scan(jread, &jb, 16, ids, &st), TS_OK);
 	assert_int_equal(st.newest.seq, 5);
-	struct ts_record plan[2];
+	struct ts_record plan[TS_JOURNAL_KEEP_MAX];
 	assert_int_equal(ts_journal_plan_compaction(&st, plan), 2);
 	assert_int_equal(plan[0].seq, 5); /* newest first, seq kept */
 	assert_int_equal(plan[1].seq, 3);
@@ -754,6 +833,7 @@ int main(void)
 		cmocka_unit_test(journal_read_error_is_returned),
 		cmocka_unit_test(journal_find_end_equals_scan),
 		cmocka_unit_test(journal_compaction_keeps_decision),
+		cmocka_unit_test(min_counter_record_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,3 +9,14 @@ foreach(t boot_compaction app_confirm app_compaction rollback)
   set_tests_properties(board_powercut_${t} PROPERTIES LABELS "sim;powercut" TIMEOUT 300
                        SKIP_RETURN_CODE 77)
 endforeach()
+
+# The minimum security counter's writes and the compactions that carry it
+# (tests/sim/board_powercut_counter.sh; docs/security.md). The suite cuts at
+# every erase and every 8th word program; scripts/campaigns.sh at every one.
+foreach(t confirm app_compact refuse_compact)
+  add_test(NAME board_powercut_counter_${t}
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/board_powercut_counter.sh $<TARGET_FILE:twinslot-board>
+            $<TARGET_FILE:twinslot> $<TARGET_FILE:board_journal> ${TS_FIRMWARE_DIR} ${t} 8)
+  set_tests_properties(board_powercut_counter_${t} PROPERTIES LABELS "sim;powercut;campaign"
+                       TIMEOUT 900 SKIP_RETURN_CODE 77)
+endforeach()

@@ -60,7 +60,7 @@ refuse "$C: cut.img: the file is $(( $(stat -c %s a.img) - 4 )) bytes, but the h
 refuse "$C: bl.bin: not a twinslot image (no \"TWSL\" magic at offset 0)" --slot-a bl.bin
 refuse "$C: --record \"pending:b\": no image given for slot B (--slot-b) to take the version and hash from; give them with TYPE:SLOT:ATTEMPT:VERSION:HASHHEX" \
 	--slot-a a.img --record confirmed:a --record pending:b
-refuse "$C: --record \"booted:a\": unknown type \"booted\" (expected pending, attempt, confirmed or rolled_back)" \
+refuse "$C: --record \"booted:a\": unknown type \"booted\" (expected pending, attempt, confirmed, rolled_back or min_counter)" \
 	--slot-a a.img --record booted:a
 refuse "$C: --record \"pending:c\": unknown slot \"c\" (expected a or b)" --slot-a a.img --record pending:c
 refuse "$C: --record \"pending\": expected TYPE:SLOT, TYPE:SLOT:ATTEMPT or TYPE:SLOT:ATTEMPT:VERSION:HASHHEX" \

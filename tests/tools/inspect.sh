@@ -18,6 +18,7 @@ load address: 0x08020200
 app size: $app_size bytes
 version: 2.5.7
 product: 0x0000002a
+security counter: 0
 flags: 0x00000000
 sha256: $hash
 sha256 check: ok

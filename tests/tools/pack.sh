@@ -11,7 +11,7 @@ HINT_B="slot B's application must start at 0x08080200 (slot base 0x08080000 + 51
 
 # --- round trip: pack both slots, inspect agrees with independent tools -----
 expect 0 "" -- "$TWINSLOT" pack --version 1.2.3 --slot-a app_a.elf --slot-b app_b.elf \
-	--out-dir rel --product 0x1234ABCD
+	--out-dir rel --product 0x1234ABCD --security-counter 0x10000
 equal "files written" "$(ls -A rel | tr '\n' ' ')" "slot-a.img slot-b.img "
 for s in a b; do
 	img=rel/slot-$s.img
@@ -22,6 +22,9 @@ for s in a b; do
 	equal "slot $s: slot" "$(json_field slot $s.json)" "$S"
 	equal "slot $s: version" "$(json_field version $s.json)" "1.2.3"
 	equal "slot $s: product" "$(json_field product_id $s.json)" "$((0x1234ABCD))"
+	equal "slot $s: security counter" "$(json_field security_counter $s.json)" 65536
+	# the counter is the u32 at 0x1C, little-endian, inside the signed bytes
+	equal "slot $s: counter bytes" "$(od -An -tx1 -j 28 -N 4 "$img" | tr -d ' ')" "00000100"
 	equal "slot $s: hash_ok" "$(json_field hash_ok $s.json)" "true"
 	equal "slot $s: sig_type" "$(json_field sig_type $s.json)" "none"
 	# sha256sum of the application bytes (everything after the 512-byte header)
@@ -90,6 +93,8 @@ for v in 1.2 1.2.3.4 01.2.3 1.2.3-rc1 256.0.0 1.256.0 1.2.65536 "" v1.2.3 " 1.2.
 done
 refuse "twinslot pack: product \"0x1FFFFFFFF\": expected a number from 0 to 0xffffffff (decimal, or hex with 0x)" \
 	--version 1.2.3 --slot-a app_a.elf --product 0x1FFFFFFFF
+refuse "twinslot pack: security counter \"-1\": expected a number from 0 to 0xffffffff (decimal, or hex with 0x)" \
+	--version 1.2.3 --slot-a app_a.elf --security-counter -1
 refuse "twinslot pack: nothere.elf: cannot open: No such file or directory" \
 	--version 1.2.3 --slot-a nothere.elf
 mkdir adir

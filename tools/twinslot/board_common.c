@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "board_cli.h"
@@ -109,6 +110,11 @@ static bool state_ok(struct ts_board_cli *b, const char *path)
 		 slash ? path : ".");
 	if (access(dir, W_OK | X_OK) != 0) {
 		ts_cli_err(b->cmd, "--state %s: cannot write in %s: %s", path, dir, strerror(errno));
+		return false;
+	}
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		ts_cli_err(b->cmd, "--state %s: not a regular file (a directory?)", path);
 		return false;
 	}
 	if (access(path, F_OK) == 0 && access(path, R_OK | W_OK) != 0) {

@@ -70,6 +70,9 @@ static const struct ts_optdef OPTS[] = {
 	{ "--max-backoff", NULL, "S", "after failed polls the wait doubles, up to S seconds\n"
 				      "(default 3600; 0: no back-off)" },
 	{ "--allow-downgrade", NULL, NULL, "install versions not newer than the board's" },
+	{ "--verify", NULL, NULL, "hash both slot bodies before an install, as the\n"
+				  "bootloader does, so a slot corrupted behind a good\n"
+				  "header is never taken for the running one (slow)" },
 	{ "--pubkey", NULL, "PEM...", "trust releases signed with this public key (repeatable,\n"
 				      "up to 4; in the config file: comma-separated)" },
 	{ "--allow-unsigned", NULL, NULL, "also install unsigned images (loud; development only)" },
@@ -186,8 +189,9 @@ static int configure(struct ts_board_cli *b, struct ts_agent_cfg *acfg,
 	char msg[300];
 	ts_agent_default_cfg(acfg);
 	ts_update_default_cfg(ucfg);
-	if (!ts_sign_trust_options(CMD, a, ucfg))
-		return TS_EXIT_USAGE;
+	int rc = ts_sign_trust_options(CMD, a, ucfg);
+	if (rc)
+		return rc;
 	if (!ts_arg(a, "--endpoint") || !ts_arg(a, "--bucket")) {
 		ts_cli_err(CMD, "endpoint and bucket are required (options or config file)");
 		return TS_EXIT_USAGE;
@@ -221,6 +225,7 @@ static int configure(struct ts_board_cli *b, struct ts_agent_cfg *acfg,
 		}
 	acfg->report_prefix = ts_arg(a, "--report-prefix");
 	acfg->allow_downgrade = ts_flag(a, "--allow-downgrade");
+	ucfg->verify_slots = ts_flag(a, "--verify");
 	static struct ts_cli_creds cc;
 	struct ts_sigv4_creds creds;
 	if (!ts_cli_load_creds(CMD, ts_arg(a, "--credentials"), &cc, &creds))

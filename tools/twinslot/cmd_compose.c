@@ -31,13 +31,14 @@ static const char USAGE[] =
 	"0x08020000 and 0x08080000, and journal records at 0x080E0000 (sector 11)\n"
 	"in the order given, with seq 1, 2, 3, ...\n"
 	"\n"
-	"TYPE is pending, attempt, confirmed or rolled_back; SLOT is a or b.\n"
+	"TYPE is pending, attempt, confirmed, rolled_back or min_counter; SLOT is a\n"
+	"or b. A min_counter record's value is that slot's image's security counter.\n"
 	"ATTEMPT is 1-255 for attempt records (default 1) and 0 for the others.\n"
 	"The record's version and hash prefix come from that slot's image. For a\n"
 	"slot without an image (or a record about another image) give them:\n"
 	"  --record TYPE:SLOT:ATTEMPT:VERSION:HASHHEX\n"
 	"where HASHHEX is the image's SHA-256 (64 hex digits) or its first 12\n"
-	"bytes (24 hex digits).\n"
+	"bytes (24 hex digits); for min_counter, VERSION is the counter (a number).\n"
 	"\n"
 	"Refused (exit 1, no output written): a bootloader over 16 KB, an image\n"
 	"that does not validate or whose header names the other slot, a record\n"
@@ -61,6 +62,7 @@ static const struct {
 	{ "attempt", TS_REC_ATTEMPT },
 	{ "confirmed", TS_REC_CONFIRMED },
 	{ "rolled_back", TS_REC_ROLLED_BACK },
+	{ "min_counter", TS_REC_MIN_COUNTER },
 };
 
 /* Read and check one slot image; prints why on failure. */
@@ -164,7 +166,7 @@ static int parse_record(const char *spec, const struct slot_in slots[TS_SLOT_COU
 			break;
 	if (t == sizeof(TYPES) / sizeof(TYPES[0])) {
 		ts_cli_err(CMD, "--record \"%s\": unknown type \"%s\" (expected "
-			   "pending, attempt, confirmed or rolled_back)", spec, field[0]);
+			   "pending, attempt, confirmed, rolled_back or min_counter)", spec, field[0]);
 		return -1;
 	}
 	r->type = TYPES[t].type;
@@ -196,7 +198,13 @@ static int parse_record(const char *spec, const struct slot_in slots[TS_SLOT_COU
 	r->attempt = (uint8_t)attempt;
 
 	if (n == 5) {
-		if (ts_version_parse(field[3], &r->version) != TS_OK) {
+		if (r->type == TS_REC_MIN_COUNTER) {
+			if (!ts_parse_u32(field[3], &r->version)) {
+				ts_cli_err(CMD, "--record \"%s\": counter \"%s\": expected a "
+					   "number from 0 to 0xffffffff", spec, field[3]);
+				return -1;
+			}
+		} else if (ts_version_parse(field[3], &r->version) != TS_OK) {
 			ts_cli_err(CMD, "--record \"%s\": version \"%s\": expected "
 				   "MAJOR.MINOR.PATCH in decimal without leading zeros, "
 				   "MAJOR and MINOR 0-255, PATCH 0-65535", spec, field[3]);
@@ -225,7 +233,7 @@ static int parse_record(const char *spec, const struct slot_in slots[TS_SLOT_COU
 			   ts_slot_name(slot), field[1][0]);
 		return -1;
 	}
-	r->version = s->h.version;
+	r->version = r->type == TS_REC_MIN_COUNTER ? s->h.security_counter : s->h.version;
 	memcpy(r->hash, s->h.app_sha256, TS_RECORD_HASH_LEN);
 	return 0;
 }

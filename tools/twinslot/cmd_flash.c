@@ -98,8 +98,9 @@ static int config(struct ts_board_cli *b, struct ts_update_cfg *cfg)
 {
 	ts_update_default_cfg(cfg);
 	cfg->force = ts_flag(&b->args, "--force");
-	if (!ts_sign_trust_options(b->cmd, &b->args, cfg))
-		return TS_BEXIT_USAGE;
+	int rc = ts_sign_trust_options(b->cmd, &b->args, cfg);
+	if (rc)
+		return rc;
 	cfg->read_back = ts_flag(&b->args, "--read-back");
 	cfg->outcome_journal = ts_flag(&b->args, "--journal-check");
 	cfg->verify_slots = ts_flag(&b->args, "--verify");

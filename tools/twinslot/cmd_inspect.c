@@ -67,10 +67,10 @@ static void print_json(const struct report *r)
 	else
 		fputs("\"slot\":null,", stdout);
 	printf("\"load_addr\":%u,\"app_size\":%u,\"version\":\"%s\","
-	       "\"version_packed\":%u,\"product_id\":%u,\"flags\":%u,"
-	       "\"sha256\":\"%s\",\"sig_type\":\"%s\",\"sig_len\":%u,",
+	       "\"version_packed\":%u,\"product_id\":%u,\"security_counter\":%u,"
+	       "\"flags\":%u,\"sha256\":\"%s\",\"sig_type\":\"%s\",\"sig_len\":%u,",
 	       h->load_addr, h->app_size, ver, h->version, h->product_id,
-	       h->flags, hex, sig_name(h->sig_type), h->sig_len);
+	       h->security_counter, h->flags, hex, sig_name(h->sig_type), h->sig_len);
 	if (h->sig_type) {
 		char id[9];
 		ts_sign_key_id_hex(h->key_id, id);
@@ -107,6 +107,7 @@ static void print_text(const struct report *r)
 	printf("app size: %u bytes\n", h->app_size);
 	printf("version: %s\n", ver);
 	printf("product: 0x%08x\n", h->product_id);
+	printf("security counter: %u\n", h->security_counter);
 	printf("flags: 0x%08x\n", h->flags);
 	printf("sha256: %s\n", hex);
 	if (r->hash_ok)

@@ -94,13 +94,14 @@ static const struct ts_optdef VF_OPTS[] = {
 };
 static const struct ts_cmdspec VF_SPEC = { "verify", VF_USAGE, VF_OPTS, 1, 1, NULL, NULL, 0 };
 
-static int verify_one(const char *path, const struct ts_trusted *t)
+/* slot: the slot the file's name says (a release directory), or -1. */
+static int verify_one(const char *path, int slot, const struct ts_trusted *t)
 {
 	uint8_t *data;
 	size_t len;
 	struct ts_image_header h;
 	char msg[600];
-	if (ts_load_image("verify", path, -1, &data, &len, &h) != TS_EXIT_OK)
+	if (ts_load_image("verify", path, slot, &data, &len, &h) != TS_EXIT_OK)
 		return TS_EXIT_REFUSED;
 	int err = ts_sign_verify_header(data, t, NULL, msg, sizeof msg);
 	free(data);
@@ -145,14 +146,14 @@ int ts_cmd_verify(int argc, char **argv)
 			if (stat(p, &st) != 0)
 				continue;
 			found++;
-			bad |= verify_one(p, &t) != TS_EXIT_OK;
+			bad |= verify_one(p, s, &t) != TS_EXIT_OK;
 		}
 		if (!found)
 			ts_cli_err("verify", "%s: no slot-a.img or slot-b.img in it", target);
 		else if (!bad)
 			rc = TS_EXIT_OK;
 	} else {
-		rc = verify_one(target, &t);
+		rc = verify_one(target, -1, &t);
 	}
 out:
 	ts_args_free(&a);

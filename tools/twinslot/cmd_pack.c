@@ -28,6 +28,7 @@ static const char USAGE[] =
 	"                     [--slot-a APP_A.elf | --slot-a APP_A.bin --addr-a 0x08020200]\n"
 	"                     [--slot-b APP_B.elf | --slot-b APP_B.bin --addr-b 0x08080200]\n"
 	"                     --out-dir DIR [--product ID] [--key SIGNING-KEY.pem]\n"
+	"                     [--security-counter N]\n"
 	"\n"
 	"Writes DIR/slot-a.img and/or DIR/slot-b.img: the 512-byte twinslot header\n"
 	"followed by the application. Each application must be linked at its slot's\n"
@@ -40,6 +41,10 @@ static const char USAGE[] =
 	"--key signs each image (ECDSA P-256 over SHA-256 of header bytes 0x00-0x3F,\n"
 	"key from twinslot keygen); hosts install only signed images unless told\n"
 	"--allow-unsigned. The key file must be mode 0600 (no group/other access).\n"
+	"--security-counter (default 0, signed with the header): once an image with\n"
+	"counter N has confirmed itself on a board, its bootloader refuses every\n"
+	"image whose counter is below N (raise it when a release fixes a hole that\n"
+	"older releases must never bring back; docs/security.md).\n"
 	"\n"
 	"Refused (exit 1, no output file written): a wrong load address, an image\n"
 	"larger than the slot, an implausible vector table, a malformed version,\n"
@@ -124,7 +129,8 @@ static int load_app(struct slot_job *j, uint8_t **app, uint32_t *size, uint32_t 
 }
 
 /* Build j->image from the input, or print why not. */
-static int build_image(struct slot_job *j, uint32_t version, uint32_t product)
+static int build_image(struct slot_job *j, uint32_t version, uint32_t product,
+		       uint32_t counter)
 {
 	const uint32_t base = ts_slot_addr(j->slot);
 	const uint32_t want = base + TS_IMAGE_HDR_SIZE;
@@ -175,6 +181,7 @@ static int build_image(struct slot_job *j, uint32_t version, uint32_t product)
 	h->version = version;
 	h->flags = 0;
 	h->product_id = product;
+	h->security_counter = counter;
 	h->sig_type = TS_SIG_NONE;
 	h->sig_len = 0;
 
@@ -245,6 +252,7 @@ static const struct ts_optdef OPTS[] = {
 	{ "--product", NULL, "ID|NAME", "32-bit product number (default 0), or the manifest's\n"
 					 "product name (its id: see above)" },
 	{ "--key", NULL, "PEM", "sign the images with this private key (twinslot keygen)" },
+	{ "--security-counter", NULL, "N", "anti-rollback counter, 0 to 0xffffffff (default 0)" },
 };
 
 static const struct ts_cmdspec SPEC = {
@@ -264,6 +272,7 @@ int ts_cmd_pack(int argc, char **argv)
 		return r == TS_ARGS_HELP ? TS_EXIT_OK : TS_EXIT_USAGE;
 	const char *version_s = ts_arg(&a, "--version"), *out_dir = ts_arg(&a, "--out-dir");
 	const char *product_s = ts_arg(&a, "--product");
+	const char *counter_s = ts_arg(&a, "--security-counter");
 	jobs[0].file = ts_arg(&a, "--slot-a");
 	jobs[1].file = ts_arg(&a, "--slot-b");
 	jobs[0].addr_opt = ts_arg(&a, "--addr-a");
@@ -281,8 +290,13 @@ int ts_cmd_pack(int argc, char **argv)
 		}
 	}
 
-	uint32_t version = 0, product = 0;
+	uint32_t version = 0, product = 0, counter = 0;
 	int refused = 0;
+	if (counter_s && !ts_parse_u32(counter_s, &counter)) {
+		ts_cli_err(CMD, "security counter \"%s\": expected a number from 0 to "
+			   "0xffffffff (decimal, or hex with 0x)", counter_s);
+		refused = 1;
+	}
 	if (ts_version_parse(version_s, &version) != TS_OK) {
 		ts_cli_err(CMD, "version \"%s\": expected MAJOR.MINOR.PATCH in decimal "
 			   "without leading zeros, MAJOR and MINOR 0-255, PATCH "
@@ -305,7 +319,7 @@ int ts_cmd_pack(int argc, char **argv)
 	}
 	/* Check every input, so one run reports every problem. */
 	for (int s = 0; s < TS_SLOT_COUNT; s++)
-		if (jobs[s].file && build_image(&jobs[s], version, product) != TS_EXIT_OK)
+		if (jobs[s].file && build_image(&jobs[s], version, product, counter) != TS_EXIT_OK)
 			refused = 1;
 
 	int rc = TS_EXIT_REFUSED;

@@ -52,8 +52,12 @@ static void slot_text(const struct ts_board *bd, enum ts_slot s, bool json)
 	if (json) {
 		printf("\"%c\":{\"present\":%s", ts_slot_name(s), bd->ids[s].present ? "true" : "false");
 		if (hdr_ok)
-			printf(",\"version\":\"%s\",\"product\":%u,\"app_size\":%u,\"hash\":\"%s\"", v,
-			       (unsigned)bd->hdr[s].product_id, (unsigned)bd->hdr[s].app_size, hash);
+			printf(",\"version\":\"%s\",\"product\":%u,\"app_size\":%u,\"hash\":\"%s\","
+			       "\"security_counter\":%u", v, (unsigned)bd->hdr[s].product_id,
+			       (unsigned)bd->hdr[s].app_size, hash,
+			       (unsigned)bd->hdr[s].security_counter);
+		if (hdr_ok && bd->hdr[s].security_counter < ts_journal_min_counter(j))
+			printf(",\"below_min\":true");
 		printf(",\"header\":\"%s\"", hdr);
 		if (hdr_ok)
 			printf(",\"body\":\"%s\"", body_text(bd, s));
@@ -66,9 +70,12 @@ static void slot_text(const struct ts_board *bd, enum ts_slot s, bool json)
 	}
 	printf("slot %c: ", ts_slot_name(s));
 	if (hdr_ok)
-		printf("v%s, product 0x%08X, %u bytes, sha256 %s... (header ok, body %s)", v,
-		       (unsigned)bd->hdr[s].product_id, (unsigned)bd->hdr[s].app_size, hash,
-		       body_text(bd, s));
+		printf("v%s, product 0x%08X, security counter %u, %u bytes, sha256 %s... "
+		       "(header ok, body %s)%s", v, (unsigned)bd->hdr[s].product_id,
+		       (unsigned)bd->hdr[s].security_counter, (unsigned)bd->hdr[s].app_size, hash,
+		       body_text(bd, s),
+		       bd->hdr[s].security_counter < ts_journal_min_counter(j)
+			       ? " [below the minimum security counter: never booted]" : "");
 	else
 		printf("%s", hdr);
 	printf("; journal: %s", rec);
@@ -94,10 +101,12 @@ static void print_json(const struct ts_board *bd, const struct ts_boot_plan *pla
 	printf(",");
 	slot_text(bd, TS_SLOT_B, true);
 	printf("},\"journal\":{\"free_index\":%u,\"max_seq\":%u,\"records_read\":%u,"
-	       "\"complete\":%s,\"invalid\":%u,\"dirty\":%s},",
+	       "\"complete\":%s,\"invalid\":%u,\"dirty\":%s,\"min_security_counter\":%u,"
+	       "\"min_record\":%s},",
 	       (unsigned)j->free_index, (unsigned)j->max_seq,
 	       (unsigned)bd->journal_records_read, bd->journal_complete ? "true" : "false",
-	       (unsigned)j->invalid, j->dirty ? "true" : "false");
+	       (unsigned)j->invalid, j->dirty ? "true" : "false",
+	       (unsigned)ts_journal_min_counter(j), j->has_min ? "true" : "false");
 	if (j->has_newest)
 		printf("\"newest\":{\"type\":\"%s\",\"slot\":\"%c\",\"seq\":%u},",
 		       ts_rec_type_name(j->newest.type), ts_slot_name(j->newest.slot),
@@ -128,6 +137,13 @@ static void print_text(const struct ts_board *bd, const struct ts_boot_plan *pla
 	printf(" (%u read%s%s%s)\n", (unsigned)bd->journal_records_read,
 	       bd->journal_complete ? ", complete" : " from the end",
 	       j->invalid ? ", some invalid" : "", j->dirty ? ", order broken" : "");
+	if (j->has_min)
+		printf("minimum security counter: %u (MIN_COUNTER record, seq %u): the "
+		       "bootloader boots no image below it\n", (unsigned)ts_journal_min_counter(j),
+		       (unsigned)j->min.seq);
+	else
+		printf("minimum security counter: 0 (no MIN_COUNTER record%s)\n",
+		       bd->journal_complete ? " in the journal" : " among the records read");
 	printf("next boot: ");
 	if (plan->action == TS_BOOT_HALT)
 		printf("none, the bootloader waits for the host");

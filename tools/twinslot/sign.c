@@ -62,6 +62,32 @@ static int point_of(EVP_PKEY *k, uint8_t point[TS_PUBKEY_LEN], const char *path,
 	return TS_OK;
 }
 
+/* A key file is small and holds one PEM block: nothing but white space may
+ * follow its END line (trailing bytes mean a wrong paste or the wrong file). */
+#define TS_KEY_FILE_MAX 8192
+static int key_file_small(FILE *f, const char *path, const char *what, char *msg, size_t n)
+{
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > TS_KEY_FILE_MAX) {
+		snprintf(msg, n, "%s: %lld bytes: too large for a PEM %s (at most %d)", path,
+			 (long long)st.st_size, what, TS_KEY_FILE_MAX);
+		return TS_ERR_FORMAT;
+	}
+	return TS_OK;
+}
+
+static int nothing_after(FILE *f, const char *path, const char *what, char *msg, size_t n)
+{
+	int c;
+	while ((c = fgetc(f)) != EOF)
+		if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+			snprintf(msg, n, "%s: bytes after the PEM %s's END line: one key per file, "
+				 "nothing after it", path, what);
+			return TS_ERR_FORMAT;
+		}
+	return TS_OK;
+}
+
 int ts_sign_load_pubkey(const char *path, uint8_t point[TS_PUBKEY_LEN], char *msg, size_t n)
 {
 	FILE *f = fopen(path, "r");
@@ -69,12 +95,21 @@ int ts_sign_load_pubkey(const char *path, uint8_t point[TS_PUBKEY_LEN], char *ms
 		snprintf(msg, n, "%s: cannot open the public key: %s", path, strerror(errno));
 		return TS_ERR_IO;
 	}
+	if (key_file_small(f, path, "public key", msg, n) != TS_OK) {
+		fclose(f);
+		return TS_ERR_FORMAT;
+	}
 	EVP_PKEY *k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
 	if (!k) {
 		rewind(f);
 		ERR_clear_error();
 		/* A private key's public half; never prompts for a pass phrase. */
 		k = PEM_read_PrivateKey(f, NULL, NULL, (void *)"");
+	}
+	if (k && nothing_after(f, path, "public key", msg, n) != TS_OK) {
+		EVP_PKEY_free(k);
+		fclose(f);
+		return TS_ERR_FORMAT;
 	}
 	fclose(f);
 	if (!k) {
@@ -192,7 +227,16 @@ int ts_sign_header(uint8_t hdr[TS_IMAGE_HDR_SIZE], const char *key_path, char *m
 			 (unsigned)(st.st_mode & 0777));
 		return TS_ERR_DENIED;
 	}
+	if (key_file_small(f, key_path, "private key", msg, n) != TS_OK) {
+		fclose(f);
+		return TS_ERR_FORMAT;
+	}
 	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	if (k && nothing_after(f, key_path, "private key", msg, n) != TS_OK) {
+		EVP_PKEY_free(k);
+		fclose(f);
+		return TS_ERR_FORMAT;
+	}
 	fclose(f);
 	if (!k) {
 		ERR_clear_error();
@@ -279,7 +323,7 @@ int ts_sign_verify_header(const uint8_t hdr[TS_IMAGE_HDR_SIZE], const struct ts_
 	return TS_ERR_AUTH;
 }
 
-bool ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_update_cfg *cfg)
+int ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_update_cfg *cfg)
 {
 	const char *vals[16];
 	size_t nv = ts_arg_list(a, "--pubkey", vals, 16);
@@ -287,7 +331,7 @@ bool ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_u
 	if (nv > 16) {
 		ts_cli_err(cmd, "--pubkey given %zu times: at most %u keys are trusted at a time",
 			   nv, TS_UPDATE_KEYS_MAX);
-		return false;
+		return TS_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < nv; i++) {
 		for (const char *p = vals[i]; *p;) {
@@ -296,7 +340,7 @@ bool ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_u
 				len--;
 			if (len >= sizeof path) {
 				ts_cli_err(cmd, "--pubkey: path too long");
-				return false;
+				return TS_EXIT_USAGE;
 			}
 			memcpy(path, p, len);
 			path[len] = 0;
@@ -310,13 +354,13 @@ bool ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_u
 			uint8_t point[TS_PUBKEY_LEN];
 			if (ts_sign_load_pubkey(path, point, msg, sizeof msg) != TS_OK) {
 				ts_cli_err(cmd, "--pubkey %s", msg);
-				return false;
+				return TS_EXIT_REFUSED; /* the file, not the command line */
 			}
 			if (ts_update_add_key(cfg, point) != TS_OK) {
 				ts_cli_err(cmd, "--pubkey: more than %u public keys: at most %u are "
 					   "trusted at a time (rotation keeps the old and the new)",
 					   TS_UPDATE_KEYS_MAX, TS_UPDATE_KEYS_MAX);
-				return false;
+				return TS_EXIT_USAGE;
 			}
 		}
 	}
@@ -326,5 +370,5 @@ bool ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_u
 			"signature%s will be installed; anyone who can write the release can run "
 			"code on the board (development only)\n", cmd,
 			cfg->nkeys ? "" : " or with a signature that is not checked (no --pubkey)");
-	return true;
+	return 0;
 }

@@ -47,8 +47,10 @@ int ts_sign_verify_header(const uint8_t hdr[TS_IMAGE_HDR_SIZE], const struct ts_
 /* The board commands' trust settings: every --pubkey value (repeatable; a
  * value may also list several files separated by commas, for config files)
  * into cfg's trusted keys, and --allow-unsigned (with a warning on stderr
- * each run). Returns true, or prints why not and returns false. */
-bool ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_update_cfg *cfg);
+ * each run). Returns 0, or prints why not and returns the exit code:
+ * TS_EXIT_REFUSED (1) for a key file that cannot be read or is not a PEM
+ * public key, TS_EXIT_USAGE (2) for the options themselves. */
+int ts_sign_trust_options(const char *cmd, const struct ts_args *a, struct ts_update_cfg *cfg);
 
 /* The key id as 8 hex digits. */
 void ts_sign_key_id_hex(const uint8_t id[TS_IMAGE_KEY_ID_LEN], char out[9]);

@@ -469,12 +469,16 @@ enum ts_agent_verdict ts_agent_poll(struct ts_agent *a)
 	struct ts_s3_sink sink = { text_data, text_restart, a };
 	err = ts_s3_download(a->s3, key, &mo, &sink);
 	enum ts_agent_verdict v;
+	if (err == TS_ERR_SIZE) {
+		/* A property of the object, not of the network: retrying cannot
+		 * help, so it is settled like any other invalid manifest. */
+		setmsg(a, "s3://%s/%s refused: larger than %u bytes: not a manifest",
+		       a->s3->cfg.bucket, key, (unsigned)TS_MANIFEST_MAX);
+		settle(a, TS_AGENT_SKIPPED);
+		return done(a, TS_AGENT_SKIPPED);
+	}
 	if (err) {
-		if (err == TS_ERR_SIZE)
-			setmsg(a, "s3://%s/%s is larger than %u bytes: not a manifest",
-			       a->s3->cfg.bucket, key, (unsigned)TS_MANIFEST_MAX);
-		else
-			setmsg(a, "%s", a->s3->error);
+		setmsg(a, "%s", a->s3->error);
 		v = TS_AGENT_FAILED;
 		goto failed;
 	}

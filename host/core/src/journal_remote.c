@@ -49,10 +49,18 @@ int ts_remote_read(void *ctx, uint32_t off, void *buf, uint32_t len)
 
 static bool all_found(const struct ts_journal_state *st, const struct ts_slot_id *ids)
 {
-	for (int s = 0; s < TS_SLOT_COUNT; s++)
+	bool counters = false;
+	for (int s = 0; s < TS_SLOT_COUNT; s++) {
 		if (ids[s].present && !st->has_slot[s])
 			return false;
-	return true;
+		counters |= ids[s].present && ids[s].counter > 0;
+	}
+	/* The minimum security counter: only an image with a counter above 0
+	 * can have raised it (it is raised to the confirming image's counter,
+	 * and an image below it never runs), so with such an image in a slot
+	 * read on to the newest MIN_COUNTER record, the highest (the client
+	 * writes one after every CONFIRMED once it is not 0). */
+	return !counters || st->has_min;
 }
 
 int ts_journal_read_remote(struct ts_remote_reader *r, const struct ts_slot_id *ids,
@@ -99,7 +107,7 @@ int ts_journal_read_remote(struct ts_remote_reader *r, const struct ts_slot_id *
 		if (ts_journal_note(st, i, b, ids) == TS_ERR_BLANK)
 			st->dirty = true; /* a hole before the end: order broken */
 		if (st->has_newest && all_found(st, ids))
-			break; /* each slot's newest live record is found */
+			break; /* each slot's newest live record (and the minimum) found */
 	}
 	/* Complete only when the order held: with a hole, records may lie
 	 * beyond the end the binary search found. */

@@ -71,6 +71,7 @@ const char *ts_rec_type_name(int type)
 	case TS_REC_ATTEMPT: return "ATTEMPT";
 	case TS_REC_CONFIRMED: return "CONFIRMED";
 	case TS_REC_ROLLED_BACK: return "ROLLED_BACK";
+	case TS_REC_MIN_COUNTER: return "MIN_COUNTER";
 	default: return "?";
 	}
 }
@@ -222,13 +223,16 @@ static void pick_target(struct ts_board *b)
 			break;
 		}
 	} else if (b->ids[TS_SLOT_A].present || b->ids[TS_SLOT_B].present) {
-		/* No live record: the bootloader runs the highest valid version. */
-		if (!b->ids[TS_SLOT_B].present)
+		/* No live record: the bootloader runs the highest security
+		 * counter, then the highest valid version. */
+		const struct ts_slot_id *ia = &b->ids[TS_SLOT_A], *ib = &b->ids[TS_SLOT_B];
+		if (!ib->present)
 			b->running = TS_SLOT_A;
-		else if (!b->ids[TS_SLOT_A].present)
+		else if (!ia->present)
 			b->running = TS_SLOT_B;
 		else
-			b->running = b->ids[TS_SLOT_B].version > b->ids[TS_SLOT_A].version
+			b->running = ib->counter > ia->counter ||
+					     (ib->counter == ia->counter && ib->version > ia->version)
 					     ? TS_SLOT_B : TS_SLOT_A;
 	} else {
 		b->has_running = false;
@@ -258,6 +262,7 @@ static int read_slot_header(struct ts_update *u, enum ts_slot s)
 		/* The header's claim; the bootloader also hashes the body. */
 		b->ids[s].present = true;
 		b->ids[s].version = b->hdr[s].version;
+		b->ids[s].counter = b->hdr[s].security_counter;
 		memcpy(b->ids[s].hash, b->hdr[s].app_sha256, TS_RECORD_HASH_LEN);
 	}
 	return TS_OK;
@@ -376,6 +381,19 @@ int ts_update_read_board(struct ts_update *u)
 		if ((err = read_journal(u, true)) != TS_OK)
 			return err;
 	}
+	/* A slot holds an image with a security counter, but the back-walk
+	 * ended before any MIN_COUNTER record (more records since the last
+	 * CONFIRMED than its budget): only the whole journal tells the
+	 * minimum the bootloader will enforce. */
+	bool counted = false;
+	for (int s = 0; s < TS_SLOT_COUNT; s++)
+		counted |= u->board.ids[s].present && u->board.ids[s].counter > 0;
+	if (counted && !u->board.journal.has_min && !u->board.journal_complete) {
+		say(u, TS_LOG_INFO, "journal: no minimum security counter among the last %u "
+		    "records: reading all of it", (unsigned)u->board.journal_records_read);
+		if ((err = read_journal(u, true)) != TS_OK)
+			return err;
+	}
 	pick_target(&u->board);
 	return TS_OK;
 }
@@ -448,6 +466,17 @@ int ts_update_check(struct ts_update *u, const struct ts_source *src)
 			    "%c (slot %c is running): use the release's slot-%c image",
 			    ts_slot_name(linked), ts_slot_name(b->target), ts_slot_name(b->running),
 			    ts_slot_name(b->target) + ('a' - 'A'));
+
+	/* The board's minimum security counter: its bootloader would refuse
+	 * the image, so nothing is written, and --force does not change that. */
+	uint32_t min = ts_journal_min_counter(&b->journal);
+	if (u->img.security_counter < min)
+		return fail(u, TS_ERR_STATE,
+			    "refused: the image's security counter is %u, below the board's "
+			    "minimum %u (an image with counter %u confirmed itself there): its "
+			    "bootloader would refuse to boot it (anti-rollback; --force does not "
+			    "override this)", (unsigned)u->img.security_counter, (unsigned)min,
+			    (unsigned)min);
 
 	bool have_run = b->has_running && b->ids[b->running].present;
 	uint32_t want_pid = u->cfg.product_id ? u->cfg.product_id

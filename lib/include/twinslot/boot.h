@@ -46,10 +46,18 @@ enum ts_boot_reason {
 	TS_WHY_ALL_FAILED,    /* the only candidates were rolled back */
 	TS_WHY_NOTHING_VALID, /* no slot holds a valid image */
 	TS_WHY_JOURNAL_FAILED,/* the journal could not be written */
+	TS_WHY_BELOW_MIN,     /* the other slot's security counter is below the
+	                         journal's minimum: rolled back */
+	TS_WHY_ALL_BELOW_MIN, /* every valid image is below the minimum (or
+	                         rolled back) */
 };
 
 struct ts_boot_input {
-	struct ts_slot_id ids[TS_SLOT_COUNT];  /* from full image validation */
+	struct ts_slot_id ids[TS_SLOT_COUNT];  /* from full image validation,
+	                                          counter included: an image
+	                                          whose counter is below the
+	                                          journal's minimum is never
+	                                          booted (docs/security.md) */
 	const struct ts_journal_state *journal; /* scanned with ids */
 	uint8_t max_attempts;                  /* N, at least 1 */
 	bool journal_failed;  /* appending the previous plan's records failed:
@@ -66,6 +74,10 @@ struct ts_boot_plan {
 };
 
 void ts_boot_decide(const struct ts_boot_input *in, struct ts_boot_plan *plan);
+
+/* Is the image in slot s (present) below the journal's minimum security
+ * counter, so that ts_boot_decide() will never boot it? */
+bool ts_boot_below_min(const struct ts_boot_input *in, enum ts_slot s);
 
 /* Short text for a reason, e.g. "confirmed". Never NULL. */
 const char *ts_boot_reason_str(enum ts_boot_reason r);

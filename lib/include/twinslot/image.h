@@ -45,6 +45,9 @@ struct ts_image_header {
 	uint32_t version;       /* packed semantic version, see version.h */
 	uint32_t flags;         /* reserved for future use, must be 0 */
 	uint32_t product_id;    /* user-chosen product identifier */
+	uint32_t security_counter; /* anti-rollback: the bootloader refuses an
+	                           image below the journal's minimum (signed;
+	                           0 in images packed before the field existed) */
 	uint8_t app_sha256[TS_SHA256_LEN]; /* SHA-256 of the application bytes */
 	uint16_t sig_type;      /* enum ts_sig_type */
 	uint16_t sig_len;       /* 0, or 64 for ECDSA P-256 (r || s) */

@@ -31,6 +31,9 @@ enum ts_rec_type {
 	TS_REC_ATTEMPT = 2,     /* bootloader is trying it (attempt n) */
 	TS_REC_CONFIRMED = 3,   /* the image proved healthy */
 	TS_REC_ROLLED_BACK = 4, /* the image failed (or was refused) */
+	TS_REC_MIN_COUNTER = 5, /* the minimum security counter: `version`
+	                           holds it; `slot` and `hash` name the image
+	                           that raised it. Never stale, never newest */
 };
 
 struct ts_record {
@@ -47,6 +50,7 @@ struct ts_slot_id {
 	bool present;      /* a valid image is in the slot */
 	uint32_t version;
 	uint8_t hash[TS_RECORD_HASH_LEN];
+	uint32_t counter;  /* its security counter (header 0x1C) */
 };
 
 void ts_record_encode(const struct ts_record *r, uint8_t out[TS_RECORD_SIZE]);
@@ -77,7 +81,17 @@ struct ts_journal_state {
 	bool has_slot[TS_SLOT_COUNT];
 	struct ts_record slot[TS_SLOT_COUNT]; /* newest live record per slot */
 	uint32_t slot_index[TS_SLOT_COUNT];   /* their positions */
+	bool has_min;                        /* a valid MIN_COUNTER record seen */
+	struct ts_record min;                /* the one with the highest value
+	                                        (min.version); any slot content */
+	uint32_t min_index;                  /* its position */
 };
+
+/* The minimum security counter the journal holds (0 without a record). */
+static inline uint32_t ts_journal_min_counter(const struct ts_journal_state *st)
+{
+	return st->has_min ? st->min.version : 0u;
+}
 
 /*
  * Scan `nrec` record positions (TS_JOURNAL_RECORDS for the real sector).
@@ -108,17 +122,20 @@ int ts_journal_find_end(ts_journal_read_fn read, void *ctx, uint32_t nrec,
 
 /*
  * Records to write back after erasing the sector, with their seq numbers
- * kept, so the compacted journal yields the same decision: the newest live
+ * kept, so the compacted journal yields the same decision and the same
+ * minimum: first the MIN_COUNTER record with the highest value (so the
+ * minimum is missing for as short a time as possible), then the newest live
  * record of each slot, newest first (so a cut during the rewrite keeps the
  * work in progress; on a seq tie the overall newest goes last, to stay
- * newest). Returns how many (0..2).
+ * newest). Returns how many (0..TS_JOURNAL_KEEP_MAX).
  */
+#define TS_JOURNAL_KEEP_MAX (TS_SLOT_COUNT + 1)
 int ts_journal_plan_compaction(const struct ts_journal_state *st,
-			       struct ts_record out[TS_SLOT_COUNT]);
+			       struct ts_record out[TS_JOURNAL_KEEP_MAX]);
 
 /* How to append records: the one place that decides between appending at
  * the free position and compacting (erase, rewrite, append). */
-#define TS_JOURNAL_WRITE_MAX (TS_SLOT_COUNT + 2)
+#define TS_JOURNAL_WRITE_MAX (TS_JOURNAL_KEEP_MAX + 2)
 struct ts_journal_write {
 	bool erase;        /* erase the journal sector first */
 	uint32_t index;    /* program rec[0] at this position, rec[1] after... */

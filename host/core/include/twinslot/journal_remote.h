@@ -2,8 +2,9 @@
  * Reading the metadata journal (flash sector 11) over the ROM bootloader
  * without reading its 128 KB: binary search for the end (ts_journal_find_end,
  * about 12 reads), then records read back from the end, 8 per Read Memory,
- * until each slot's newest live record is found or `back_max` records were
- * read. The result has the shape of ts_journal_scan()'s, with `complete`
+ * until each slot's newest live record is found (and, when a slot holds an
+ * image with a security counter above 0, the newest MIN_COUNTER record) or
+ * `back_max` records were read. The result has the shape of ts_journal_scan()'s, with `complete`
  * telling whether every record was seen (then it equals a full scan).
  *
  * Caller: the chip is synced (struct ts_an3155). No allocation.
