@@ -78,6 +78,8 @@ run link tests/campaigns/link_faults.sh "$TW" "$BOARD" "$FW" "$JOURNAL" "$CTL" \
 	"$LOGS/link-work" 3 128 "corrupt drop" "0.00001 0.0001 0.001"
 run badfw tests/campaigns/bad_firmware.sh "$TW" "$BOARD" "$FW" "$JOURNAL" "$CTL" \
 	"$LOGS/badfw-work" "$here"
+run network tests/campaigns/network_faults.sh "$TW" "$BOARD" "$FW" "$JOURNAL" \
+	"$CT/netfault_proxy" "$here" "$LOGS/network-work" 3 384
 run badinput tests/campaigns/bad_input.sh "$TW" "$BOARD" "$FW" "$CTL" "$LOGS/badinput-work" \
 	"$here" 1 4
 for s in confirm app_compact refuse_compact; do

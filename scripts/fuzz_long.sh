@@ -42,8 +42,11 @@ for t in "${targets[@]}"; do
   cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   corp=$(ls "$work/$t" | wc -l)
-  crashes=$(ls "$work/$t-artifacts" | wc -l)
-  echo "fuzz_long $t start=$start seconds=$secs execs=${execs:-?} execs_per_s=${rate:-?} cov=${cov:-?} ft=${ft:-?} seeds=$seeds corpus=$corp crashes=$crashes exit=$rc"
+  # crash-, leak-, timeout- and oom- inputs are failures; slow-unit- ones
+  # (slower than 10 s once, not a time-out) are noted apart
+  crashes=$(ls "$work/$t-artifacts" | grep -cE '^(crash|leak|timeout|oom)-')
+  slow=$(ls "$work/$t-artifacts" | grep -c '^slow-unit-')
+  echo "fuzz_long $t start=$start seconds=$secs execs=${execs:-?} execs_per_s=${rate:-?} cov=${cov:-?} ft=${ft:-?} seeds=$seeds corpus=$corp crashes=$crashes slow_units=$slow exit=$rc"
   echo "  command: $cmd"
   [ "$rc" -ne 0 ] && status=1
 done
