@@ -58,7 +58,7 @@ uint32_t ts_agent_next_delay_ms(const struct ts_agent *a, uint32_t rnd)
 	if (!a->fail_streak)
 		return (uint32_t)d;
 	uint64_t cap = a->cfg.max_backoff_ms > d ? a->cfg.max_backoff_ms : d;
-	for (uint32_t i = 0; i < a->fail_streak && d < cap; i++)
+	for (uint32_t i = 0; i < a->fail_streak && i < 32 && d < cap; i++)
 		d *= 2;
 	return (uint32_t)(d < cap ? d : cap);
 }
