@@ -1,5 +1,12 @@
 #!/usr/bin/env bash
-# Network-fault campaign (issue 13 point 3): `twinslot agent --once`, one poll
+# Network-fault campaign (issue 13 point 3): the agent, one poll per run,
+# installs a new release per case from the local S3 server through a proxy
+# that resets, truncates, answers 5xx, trickles, replaces the image or the
+# manifest mid-request, or is not there, and with its clock 20 minutes off;
+# every case must end confirmed, at once or on a later poll, and the flash
+# file never holds a mixed image (docs/agent.md, "Network faults").
+#
+# `twinslot agent --once`, one poll
 # per run, against the virtual board (unpaced) and the local S3 server
 # reached through netfault_proxy (tests/cloud/cutproxy.c), which breaks the
 # traffic. Per case a new release is published, then:
