@@ -14,6 +14,7 @@ PACKAGES=(
   qemu-system-arm
   stm32flash
   valgrind
+  faketime
   libgpiod-dev
   gcc-xtensa-lx106 picolibc-xtensa-lx106-elf
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf

@@ -40,6 +40,7 @@ static char last_inm[80];
 static bool ignore_inm;     /* a server that does not do If-None-Match */
 static long cut_after = -1; /* drop the next image GET after this many body bytes */
 static int stop_at_get = -1;  /* raise the engine's stop flag at this GET */
+static int fail_5xx;          /* answer this many next GETs 503 SlowDown */
 static volatile sig_atomic_t stop_flag;
 
 static struct obj *find(const char *key)
@@ -75,6 +76,7 @@ static void s3_reset(void)
 	stop_flag = 0;
 	ignore_inm = false;
 	cut_after = -1;
+	fail_5xx = 0;
 	last_inm[0] = 0;
 }
 
@@ -128,6 +130,14 @@ static int fake_http(void *ctx, const struct ts_http_request *r, const struct ts
 		return 0;
 	}
 	n_get++;
+	if (fail_5xx > 0) {
+		static const char body[] = "<Error><Code>SlowDown</Code><Message>Please reduce "
+					   "your request rate.</Message></Error>";
+		fail_5xx--;
+		if ((rc = s->on_status(s->arg, 503)) != 0)
+			return rc;
+		return s->on_body(s->arg, (const uint8_t *)body, sizeof body - 1);
+	}
 	if (n_get == stop_at_get)
 		stop_flag = 1; /* as a SIGTERM would, in the middle of the image */
 	const char *im = hdr(r, "If-Match");
@@ -412,6 +422,90 @@ static void transient_failures_are_retried_then_remembered(void **state)
 	assert_int_equal(n_req, 1);
 }
 
+static int collect(void *arg, uint64_t offset, const uint8_t *data, size_t len)
+{
+	struct {
+		uint8_t b[20000];
+		size_t n;
+	} *k = arg;
+	(void)offset;
+	memcpy(k->b + k->n, data, len);
+	k->n += len;
+	return TS_OK;
+}
+
+/* After each failed poll the wait doubles up to max_backoff; a poll that
+ * does not fail ends the back-off, a stop leaves it as it was. */
+static void failed_polls_back_off_until_one_succeeds(void **state)
+{
+	(void)state;
+	start_agent(TS_VERSION(1, 0, 0));
+	agent.cfg.interval_ms = 10000;
+	agent.cfg.jitter_ms = 0;
+	agent.cfg.max_backoff_ms = 60000;
+	assert_int_equal(ts_agent_next_delay_ms(&agent, 7), 10000);
+	s3_reset(); /* S3 answers 404 to everything: each poll fails */
+	const uint32_t want[] = { 20000, 40000, 60000, 60000 };
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(ts_agent_poll(&agent), TS_AGENT_FAILED);
+		assert_int_equal(agent.fail_streak, i + 1);
+		assert_int_equal(ts_agent_next_delay_ms(&agent, 7), want[i]);
+	}
+	publish(TS_VERSION(1, 1, 0), "demo", NULL, 0, NULL, 0);
+	install_result = TS_AGENT_CONFIRMED;
+	assert_int_equal(ts_agent_poll(&agent), TS_AGENT_CONFIRMED);
+	assert_int_equal(agent.fail_streak, 0);
+	assert_int_equal(ts_agent_next_delay_ms(&agent, 7), 10000);
+	/* The cap never shortens a long interval; 0 turns the back-off off. */
+	agent.fail_streak = 3;
+	agent.cfg.interval_ms = 120000;
+	assert_int_equal(ts_agent_next_delay_ms(&agent, 7), 120000);
+	agent.cfg.interval_ms = 10000;
+	agent.cfg.max_backoff_ms = 0;
+	assert_int_equal(ts_agent_next_delay_ms(&agent, 7), 10000);
+	/* No overflow with a day's interval and a long streak. */
+	agent.cfg.interval_ms = 86400000u;
+	agent.cfg.max_backoff_ms = 86400000u;
+	agent.fail_streak = 40;
+	assert_int_equal(ts_agent_next_delay_ms(&agent, 7), 86400000u);
+}
+
+/* 503 SlowDown inside a download: retried after a pause like a dropped
+ * connection (an attempt without progress); given up after max_attempts
+ * in a row with S3's words in the message. */
+static void server_errors_in_a_download_are_retried(void **state)
+{
+	(void)state;
+	static uint8_t img[20000];
+	for (size_t i = 0; i < sizeof img; i++)
+		img[i] = (uint8_t)(i * 7);
+	s3_put("fw/x.img", img, sizeof img);
+	struct sink_buf {
+		uint8_t b[20000];
+		size_t n;
+	};
+	static struct sink_buf got;
+	memset(&got, 0, sizeof got);
+	struct ts_s3_object obj;
+	memset(&obj, 0, sizeof obj);
+	struct ts_s3_sink sink = { collect, NULL, &got };
+	fail_5xx = 3;
+	uint32_t req0 = s3.requests;
+	assert_int_equal(ts_s3_download_range(&s3, "fw/x.img", 1000, 8192, &obj, &sink), TS_OK);
+	assert_int_equal(s3.requests - req0, 4);
+	assert_int_equal(got.n, 8192);
+	assert_memory_equal(got.b, img + 1000, 8192);
+	fail_5xx = 100;
+	got.n = 0;
+	req0 = s3.requests;
+	assert_int_equal(ts_s3_download_range(&s3, "fw/x.img", 0, 100, &obj, &sink),
+			 TS_ERR_REMOTE);
+	assert_int_equal(s3.requests - req0, s3.cfg.max_attempts);
+	assert_non_null(strstr(s3.error, "SlowDown (HTTP 503)"));
+	assert_int_equal(got.n, 0);
+	fail_5xx = 0;
+}
+
 /* A manifest over TS_MANIFEST_MAX is refused as invalid, settled at once:
  * not a transient failure retried max_tries times (bad_input campaign). */
 static void oversized_manifest_is_skipped_not_retried(void **state)
@@ -648,6 +742,8 @@ int main(void)
 		cmocka_unit_test_setup(transient_failures_are_retried_then_remembered, setup),
 		cmocka_unit_test_setup(oversized_manifest_is_skipped_not_retried, setup),
 		cmocka_unit_test_setup(jitter_stays_within_bounds, setup),
+		cmocka_unit_test_setup(failed_polls_back_off_until_one_succeeds, setup),
+		cmocka_unit_test_setup(server_errors_in_a_download_are_retried, setup),
 		cmocka_unit_test_setup(streams_the_release_into_the_board, setup),
 		cmocka_unit_test_setup(hash_mismatch_commits_nothing, setup),
 		cmocka_unit_test_setup(never_confirming_image_gets_nrst_pulses_until_rollback, setup),

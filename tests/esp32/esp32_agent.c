@@ -146,7 +146,8 @@ static int run_agent(char **argv)
 				printf("poll %u: %s: %s\n", (unsigned)agent.polls,
 				       ts_agent_verdict_name(v), agent.msg);
 				fflush(stdout);
-				uint32_t ms = ts_agent_delay_ms(&acfg, port.clock->random(port.clock_ctx));
+				uint32_t rnd = port.clock->random(port.clock_ctx);
+				uint32_t ms = ts_agent_next_delay_ms(&agent, rnd); /* backs off after failures */
 				for (uint32_t t = 0; t < ms && !stop; t += 100)
 					port.clock->sleep_ms(port.clock_ctx, 100);
 			}

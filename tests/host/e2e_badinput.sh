@@ -132,6 +132,7 @@ done <<EOF
 2|bucket name missing or contains '/'|agent --endpoint http://127.0.0.1:1 --bucket a/b $B
 2|interval: expected a whole number 1..86400|agent $S3 $B --interval 0
 2|outcome-timeout: expected a whole number 1..3600|agent $S3 $B --outcome-timeout 0
+2|max-backoff: expected a whole number 0..86400|agent $S3 $B --max-backoff 90000
 2|must not hold /, quotes or backslashes|agent $S3 $B --device a/b
 2|unknown option "--secret-key"|agent $S3 $B --secret-key S
 1|cred.loose: readable or writable by group or others (mode 644)|agent $S3 $B --credentials cred.loose

@@ -67,6 +67,8 @@ static const struct ts_optdef OPTS[] = {
 				     "nor fails, before giving up (default 5)" },
 	{ "--max-tries", NULL, "N", "failed attempts of one release before it is\n"
 				    "remembered as failed (default 3)" },
+	{ "--max-backoff", NULL, "S", "after failed polls the wait doubles, up to S seconds\n"
+				      "(default 3600; 0: no back-off)" },
 	{ "--allow-downgrade", NULL, NULL, "install versions not newer than the board's" },
 	{ "--verify", NULL, NULL, "hash both slot bodies before an install, as the\n"
 				  "bootloader does, so a slot corrupted behind a good\n"
@@ -183,7 +185,7 @@ static int configure(struct ts_board_cli *b, struct ts_agent_cfg *acfg,
 {
 	struct ts_args *a = &b->args;
 	static char host[TS_AGENT_DEVICE_MAX];
-	uint32_t interval, jitter, otimeout;
+	uint32_t interval, jitter, otimeout, backoff;
 	char msg[300];
 	ts_agent_default_cfg(acfg);
 	ts_update_default_cfg(ucfg);
@@ -202,8 +204,10 @@ static int configure(struct ts_board_cli *b, struct ts_agent_cfg *acfg,
 	    !seconds(b, "--jitter", interval / 10, 0, 86400, &jitter) ||
 	    !seconds(b, "--outcome-timeout", 20, 1, 3600, &otimeout) ||
 	    !seconds(b, "--max-resets", acfg->max_resets, 0, 100, &acfg->max_resets) ||
-	    !seconds(b, "--max-tries", acfg->max_tries, 0, 1000, &acfg->max_tries))
+	    !seconds(b, "--max-tries", acfg->max_tries, 0, 1000, &acfg->max_tries) ||
+	    !seconds(b, "--max-backoff", 3600, 0, 86400, &backoff))
 		return TS_EXIT_USAGE;
+	acfg->max_backoff_ms = backoff * 1000u;
 	acfg->interval_ms = interval * 1000u;
 	acfg->jitter_ms = jitter * 1000u;
 	ucfg->outcome_timeout_ms = otimeout * 1000u;
@@ -268,7 +272,12 @@ static int poll_loop(struct ts_board_cli *b, struct ts_agent *agent, bool once)
 			return vd == TS_AGENT_FAILED ? 4 : vd == TS_AGENT_ROLLED_BACK ? 5
 			       : vd == TS_AGENT_NO_VERDICT ? 6 : 0;
 		uint32_t rnd = b->port.clock->random(b->port.clock_ctx);
-		sleep_between_polls(b, ts_agent_delay_ms(acfg, rnd));
+		uint32_t ms = ts_agent_next_delay_ms(agent, rnd);
+		if (agent->fail_streak)
+			ts_out_log(&b->out, TS_LOG_INFO, "next poll in %u s (back-off after %u failed "
+				   "poll%s in a row)", (unsigned)((ms + 999) / 1000),
+				   (unsigned)agent->fail_streak, agent->fail_streak == 1 ? "" : "s");
+		sleep_between_polls(b, ms);
 	}
 	ts_out_log(&b->out, TS_LOG_INFO, "stopping (signal); %u polls, %u updates; the board "
 		   "runs its application", (unsigned)agent->polls, (unsigned)agent->updates);

@@ -14,7 +14,7 @@
  *   ts_s3_init                                    the S3 client (twinslot/s3.h)
  *   ts_update_default_cfg, ts_update_init         the update engine (twinslot/update.h)
  *   ts_agent_default_cfg, ts_agent_init,          the polling agent (twinslot/agent.h)
- *   ts_agent_poll, ts_agent_delay_ms
+ *   ts_agent_poll, ts_agent_next_delay_ms
  *   ts_strerror                                   an error code's text (twinslot/err.h)
  *
  * TWINSLOT_CORE_ONLY leaves the ESP32 port's header out; it exists only for

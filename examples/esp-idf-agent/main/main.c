@@ -157,7 +157,8 @@ void app_main(void)
 		else
 			ESP_LOGI(TAG, "poll %u: %s: %s", (unsigned)agent.polls,
 				 ts_agent_verdict_name(v), agent.msg);
-		uint32_t ms = ts_agent_delay_ms(&acfg, port.clock->random(port.clock_ctx));
+		uint32_t rnd = port.clock->random(port.clock_ctx);
+		uint32_t ms = ts_agent_next_delay_ms(&agent, rnd); /* backs off after failures */
 		port.clock->sleep_ms(port.clock_ctx, ms);
 	}
 }

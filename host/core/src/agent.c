@@ -28,6 +28,7 @@ void ts_agent_default_cfg(struct ts_agent_cfg *cfg)
 	cfg->jitter_ms = 6000;
 	cfg->max_resets = 5;
 	cfg->max_tries = 3;
+	cfg->max_backoff_ms = 3600000;
 }
 
 const char *ts_agent_verdict_name(enum ts_agent_verdict v)
@@ -49,6 +50,17 @@ uint32_t ts_agent_delay_ms(const struct ts_agent_cfg *cfg, uint32_t rnd)
 	uint64_t iv = cfg->interval_ms;
 	uint64_t j = cfg->jitter_ms < iv ? cfg->jitter_ms : iv;
 	return (uint32_t)(iv - j + (uint64_t)rnd % (2 * j + 1));
+}
+
+uint32_t ts_agent_next_delay_ms(const struct ts_agent *a, uint32_t rnd)
+{
+	uint64_t d = ts_agent_delay_ms(&a->cfg, rnd);
+	if (!a->fail_streak)
+		return (uint32_t)d;
+	uint64_t cap = a->cfg.max_backoff_ms > d ? a->cfg.max_backoff_ms : d;
+	for (uint32_t i = 0; i < a->fail_streak && i < 32 && d < cap; i++)
+		d *= 2;
+	return (uint32_t)(d < cap ? d : cap);
 }
 
 #define say(a, lv, ...) ts_port_log((a)->port, lv, __VA_ARGS__)
@@ -410,6 +422,10 @@ static void settle(struct ts_agent *a, enum ts_agent_verdict v)
 static enum ts_agent_verdict done(struct ts_agent *a, enum ts_agent_verdict v)
 {
 	a->verdict = v;
+	if (v == TS_AGENT_FAILED)
+		a->fail_streak++;
+	else if (v != TS_AGENT_STOPPED)
+		a->fail_streak = 0;
 	enum ts_log_level lv = v == TS_AGENT_FAILED || v == TS_AGENT_ROLLED_BACK ||
 					       v == TS_AGENT_NO_VERDICT
 				       ? TS_LOG_WARN

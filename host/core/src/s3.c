@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "twinslot/err.h"
+#include "twinslot/http.h"
 #include "twinslot/membuf.h"
 #include "twinslot/text.h"
 #include "twinslot/sha256.h"
@@ -39,6 +40,14 @@ static bool copy(char *dst, size_t n, const char *src)
 	if (k >= n)
 		return false;
 	memcpy(dst, src, k + 1);
+	return true;
+}
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x21 || *s > 0x7E)
+			return false;
 	return true;
 }
 
@@ -197,8 +206,9 @@ struct xfer {
 	struct ts_s3 *s3;
 	int status;
 	struct ts_s3_object seen;
-	bool has_length, has_range;
+	bool has_length, has_range, has_date;
 	uint64_t length, range_start, range_total;
+	uint64_t date;           /* the server's Date, Unix seconds */
 	char body[ERRBODY_MAX];
 	size_t blen;
 	/* download state */
@@ -222,7 +232,7 @@ static int on_status(void *arg, int status)
 	 * forget the first one's headers. The first status may come after its
 	 * headers (esp_http_client learns it at their end; port.h). */
 	if (x->status) {
-		x->has_length = x->has_range = false;
+		x->has_length = x->has_range = x->has_date = false;
 		x->seen.etag[0] = '\0';
 	}
 	x->status = status;
@@ -236,7 +246,9 @@ static int on_header(void *arg, const char *name, const char *value)
 {
 	struct xfer *x = arg;
 	if (name_is(name, "etag")) {
-		if (!copy(x->seen.etag, sizeof x->seen.etag, value))
+		/* RFC 9110's etagc is printable ASCII: anything else (a control
+		 * character that would reach logs and terminals) is no ETag. */
+		if (!copy(x->seen.etag, sizeof x->seen.etag, value) || !printable(value))
 			x->seen.etag[0] = '\0';
 	} else if (name_is(name, "content-length")) {
 		x->has_length = parse_u64(value, NULL, &x->length);
@@ -248,6 +260,8 @@ static int on_header(void *arg, const char *name, const char *value)
 			       parse_u64(p + 6, &p, &x->range_start) && *p == '-' &&
 			       parse_u64(p + 1, &p, &end) && *p == '/' &&
 			       parse_u64(p + 1, NULL, &x->range_total);
+	} else if (name_is(name, "date")) {
+		x->has_date = ts_http_date_parse(value, &x->date) == TS_OK;
 	}
 	return TS_OK;
 }
@@ -288,9 +302,17 @@ static int on_body(void *arg, const uint8_t *data, size_t len)
 	return last && x->status == 200 ? ABORT_DONE : TS_OK;
 }
 
-/* Text between <tag> and </tag> in body, into out. */
+/* Text between <tag> and </tag> in body, into out, for one line of text:
+ * XML's five entities decoded, every other byte outside printable ASCII
+ * (a newline, an escape sequence, UTF-8) shown as '?', cut to n - 1. The
+ * server's words end up in logs and on terminals. */
 static bool xml_field(const char *body, const char *tag, char *out, size_t n)
 {
+	static const struct {
+		const char *ent;
+		char c;
+	} E[] = { { "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' }, { "&quot;", '"' },
+		  { "&apos;", '\'' } };
 	char open[32], close[32];
 	snprintf(open, sizeof open, "<%s>", tag);
 	snprintf(close, sizeof close, "</%s>", tag);
@@ -301,12 +323,42 @@ static bool xml_field(const char *body, const char *tag, char *out, size_t n)
 	const char *b = strstr(a, close);
 	if (!b)
 		return false;
-	size_t k = (size_t)(b - a);
-	if (k >= n)
-		k = n - 1;
-	memcpy(out, a, k);
+	size_t k = 0;
+	while (a < b && k + 1 < n) {
+		char c = *a++;
+		if (c == '&') {
+			for (size_t i = 0; i < sizeof E / sizeof E[0]; i++) {
+				size_t el = strlen(E[i].ent);
+				if ((size_t)(b - (a - 1)) >= el && memcmp(a - 1, E[i].ent, el) == 0) {
+					c = E[i].c;
+					a += el - 1;
+					break;
+				}
+			}
+		}
+		out[k++] = (c >= 0x20 && c < 0x7F) ? c : '?';
+	}
 	out[k] = '\0';
 	return true;
+}
+
+/* When the server's Date and this machine's wall clock differ by more than
+ * S3's 15 minutes, say so in out (empty otherwise). */
+static void clock_skew(const struct ts_s3 *s3, const struct xfer *x, char *out, size_t n)
+{
+	uint64_t now = 0;
+	out[0] = '\0';
+	if (!x->has_date || !s3->port->clock || !s3->port->clock->wall_time ||
+	    s3->port->clock->wall_time(s3->port->clock_ctx, &now) != TS_OK)
+		return;
+	int64_t d = (int64_t)(now - x->date);
+	uint64_t ad = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
+	if (ad <= 15 * 60)
+		return;
+	snprintf(out, n, "this machine's clock is %llu s (%llu min) %s the server's Date: S3 "
+		 "refuses requests more than 15 minutes off: set the time (NTP)",
+		 (unsigned long long)ad, (unsigned long long)(ad / 60),
+		 d < 0 ? "behind" : "ahead of");
 }
 
 static const char *hint(const char *code, int status)
@@ -344,15 +396,19 @@ static const char *hint(const char *code, int status)
 static int http_error(struct ts_s3 *s3, const char *method, const char *what,
 		      const struct xfer *x)
 {
-	char code[64] = "", msg[160] = "";
+	char code[64] = "", msg[160] = "", skew[200] = "";
 	xml_field(x->body, "Code", code, sizeof code);
 	xml_field(x->body, "Message", msg, sizeof msg);
+	/* A HEAD's 403 has no body to say RequestTimeTooSkewed: the Date does. */
+	if (x->status == 403 || strcmp(code, "RequestTimeTooSkewed") == 0)
+		clock_skew(s3, x, skew, sizeof skew);
+	const char *h = skew[0] ? skew : hint(code, x->status);
 	if (code[0])
 		snprintf(s3->error, sizeof s3->error, "%s %s: %s (HTTP %d): %s", method, what,
-			 code, x->status, hint(code, x->status));
+			 code, x->status, h);
 	else
 		snprintf(s3->error, sizeof s3->error, "%s %s: HTTP %d: %s", method, what,
-			 x->status, hint(code, x->status));
+			 x->status, h);
 	if (msg[0]) {
 		size_t l = strlen(s3->error);
 		snprintf(s3->error + l, sizeof s3->error - l, " [server: %s]", msg);
@@ -490,6 +546,11 @@ int ts_s3_head(struct ts_s3 *s3, const char *key, const char *if_none_match,
 	if (rc < 0)
 		return rc;
 	memset(obj, 0, sizeof *obj);
+	if (x.status == 304 && !(if_none_match && if_none_match[0])) {
+		snprintf(s3->error, sizeof s3->error,
+			 "HEAD %s: 304 Not Modified to a request without If-None-Match", what);
+		return TS_ERR_PROTO;
+	}
 	if (x.status == 304) {
 		obj->not_modified = true;
 		copy(obj->etag, sizeof obj->etag, if_none_match);
@@ -600,6 +661,15 @@ static int get_once(struct download *d, struct xfer *x, int *net)
 	return GET_CUT;
 }
 
+/* Before the attempt after `fails` server errors in a row: 250 ms, doubled
+ * each time, at most 4 s (when the port can sleep). */
+static void backoff(struct ts_s3 *s3, uint32_t fails)
+{
+	uint32_t ms = 250u << (fails > 5 ? 4 : fails - 1);
+	if (s3->port->clock && s3->port->clock->sleep_ms)
+		s3->port->clock->sleep_ms(s3->port->clock_ctx, ms > 4000 ? 4000 : ms);
+}
+
 /*
  * GET [from, end) of key (or url) into sink, attempt after attempt: resume
  * with Range where an attempt stopped, give up after max_attempts in a row
@@ -651,13 +721,23 @@ static int download(struct ts_s3 *s3, const char *key, const char *url, uint64_t
 			fails = 0;
 			continue;
 		}
-		if (got != GET_CUT)
+		/* A server error (500 InternalError, 503 SlowDown...): S3 asks to
+		 * retry after a pause; an attempt without progress, like a drop. */
+		bool server_error = got == TS_ERR_REMOTE && x.status >= 500 && x.status <= 599;
+		if (got != GET_CUT && !server_error)
 			return got;
 		/* Dropped (or ended short): resume where it stopped. */
-		if (x.delivered > 0)
+		if (x.delivered > 0 && !server_error)
 			fails = 0;
 		else
 			fails++;
+		if (server_error) {
+			if (fails >= s3->cfg.max_attempts)
+				return got; /* s3->error has the server's words */
+			backoff(s3, fails);
+			s3->resumes++;
+			continue;
+		}
 		if (fails >= s3->cfg.max_attempts) {
 			snprintf(s3->error, sizeof s3->error,
 				 "GET %s: connection failed %u times in a row at byte %llu (%s)",

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include "twinslot/err.h"
+#include "twinslot/http.h"
 
 struct call {
 	struct ts_http_curl *c;
@@ -20,28 +21,7 @@ static size_t on_header_line(char *buf, size_t size, size_t n, void *arg)
 {
 	struct call *k = arg;
 	size_t len = size * n;
-	char line[2048];
-	size_t l = len < sizeof line - 1 ? len : sizeof line - 1;
-	memcpy(line, buf, l);
-	while (l > 0 && (line[l - 1] == '\r' || line[l - 1] == '\n'))
-		l--;
-	line[l] = '\0';
-	int rc = TS_OK;
-	if (strncmp(line, "HTTP/", 5) == 0) {
-		const char *sp = strchr(line, ' ');
-		int status = sp ? atoi(sp + 1) : 0;
-		if (k->resp->on_status)
-			rc = k->resp->on_status(k->resp->arg, status);
-	} else if (l > 0) {
-		char *colon = strchr(line, ':');
-		if (colon && k->resp->on_header) {
-			*colon = '\0';
-			char *v = colon + 1;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			rc = k->resp->on_header(k->resp->arg, line, v);
-		}
-	}
+	int rc = ts_http_header_line(buf, len, k->resp);
 	if (rc < 0) {
 		k->cb_err = rc;
 		return 0;

@@ -156,6 +156,6 @@ void loop()
   enum ts_agent_verdict v = ts_agent_poll(&agent);
   Serial.printf("twinslot: poll %lu: %s: %s\n", (unsigned long)agent.polls,
                 ts_agent_verdict_name(v), agent.msg);
-  uint32_t wait_ms = ts_agent_delay_ms(&agent.cfg, esp_random());
+  uint32_t wait_ms = ts_agent_next_delay_ms(&agent, esp_random()); // backs off after failures
   delay(wait_ms);
 }

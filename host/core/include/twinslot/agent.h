@@ -17,7 +17,9 @@
  *   The verdict is stored per ETag in the port's store (agent.* keys) and,
  *   optionally, written to S3 as <report_prefix>/<device>.json.
  * Transient failures (network, board not answering) are retried on later
- * polls, at most max_tries times per ETag, then remembered as failed.
+ * polls, at most max_tries times per ETag, then remembered as failed. After
+ * each failed poll the wait before the next one doubles (back-off, capped at
+ * max_backoff_ms); any other verdict ends the back-off.
  *
  * Caller's contract: ts_agent_init() with a port that has store ops (or
  * nothing is remembered across restarts), an initialised S3 client (its own
@@ -51,6 +53,7 @@ struct ts_agent_cfg {
 	uint32_t jitter_ms;         /* +- this much, uniformly (interval / 10) */
 	uint32_t max_resets;        /* NRST pulses for an image with no verdict (5) */
 	uint32_t max_tries;         /* transient failures per ETag before giving up (3) */
+	uint32_t max_backoff_ms;    /* cap of the back-off after failed polls (3600000) */
 	bool allow_downgrade;       /* install a version not newer than the board's */
 };
 
@@ -96,6 +99,7 @@ struct ts_agent {
 	char try_etag[TS_S3_ETAG_MAX];
 	uint32_t tries;               /* transient failures of try_etag */
 	uint32_t polls, heads, updates;
+	uint32_t fail_streak;         /* failed polls in a row (the back-off) */
 	char msg[320];                /* the last poll's result, for people */
 
 	/* working memory */
@@ -126,6 +130,11 @@ enum ts_agent_verdict ts_agent_install(struct ts_agent *a);
 /* Milliseconds to wait before the next poll, for a uniform random rnd:
  * interval - jitter .. interval + jitter (jitter capped at interval). */
 uint32_t ts_agent_delay_ms(const struct ts_agent_cfg *cfg, uint32_t rnd);
+
+/* The wait before the next poll: ts_agent_delay_ms, doubled for each of the
+ * a->fail_streak failed polls in a row, at most cfg.max_backoff_ms (but
+ * never less than the plain delay). */
+uint32_t ts_agent_next_delay_ms(const struct ts_agent *a, uint32_t rnd);
 
 const char *ts_agent_verdict_name(enum ts_agent_verdict v); /* "confirmed", ... */
 
