@@ -49,7 +49,8 @@ static void hook_read(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	(void)uc;
 	(void)type;
 	(void)value;
-	(void)ud;
+	if (((const struct board *)ud)->slot_entered)
+		return; /* the application runs: no longer the bootloader's reads */
 	for (int i = 0; i < size; i++) {
 		uint32_t off = (uint32_t)addr + (uint32_t)i - TS_SLOT_A_ADDR;
 		if (off >= sizeof seen * 8u)
@@ -163,7 +164,7 @@ static int run_case(const struct bench_case *c, const uint8_t *boot, size_t boot
 	b.console = open_memstream(&out, &out_len);
 	uc_hook h;
 	if (!b.console ||
-	    uc_hook_add(b.uc, &h, UC_HOOK_MEM_READ, (void *)hook_read, NULL, TS_SLOT_A_ADDR,
+	    uc_hook_add(b.uc, &h, UC_HOOK_MEM_READ, (void *)hook_read, &b, TS_SLOT_A_ADDR,
 			TS_JOURNAL_ADDR - 1u) != UC_ERR_OK) {
 		fprintf(stderr, "bench_boot: cannot set up the board\n");
 		goto close;
