@@ -7,7 +7,7 @@
  * journal is scanned with the identities the headers give (version and hash
  * prefix; the header CRC binds them), then a slot's application is hashed
  * (SHA-256 against its header) unless its newest live record is
- *   - CONFIRMED and the last bytes of the application are not blank: the
+ *   - CONFIRMED and the last 4 bytes of the application are not blank: the
  *     image was hashed on each of its trial boots before it confirmed
  *     itself (MCUboot's "validate the primary slot once"), or
  *   - ROLLED_BACK: such an image is never chosen to run.
@@ -28,7 +28,7 @@
 /* Application bytes at the end of an image that, all 0xFF, mark it as
  * possibly cut short (a sequential write stopped early): hashed even when
  * confirmed. */
-#define TS_BOOT_TAIL_CHECK 16u
+#define TS_BOOT_TAIL_CHECK 4u
 
 struct ts_boot_slots {
 	struct ts_slot_id ids[TS_SLOT_COUNT]; /* for ts_boot_decide() */
