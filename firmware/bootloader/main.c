@@ -1,8 +1,10 @@
 /*
- * The twinslot bootloader (flash sector 0). At every reset: validate both
- * slots, scan the journal, decide (lib/src/boot_decide.c), append the decision's records,
- * print one console line, show an LED code, and hand over to the chosen
- * slot (under the watchdog for a trial) or stay halted. docs/bootloader.md
+ * The twinslot bootloader (flash sector 0). At every reset: at 168 MHz,
+ * check both slots and scan the journal, hashing the images that have not
+ * confirmed themselves (lib/src/boot_slots.c); back at the reset clock,
+ * decide (lib/src/boot_decide.c), append the decision's records, print one
+ * console line, show an LED code, and hand over to the chosen slot (under
+ * the watchdog for a trial) or stay halted. docs/bootloader.md
  * documents every console line and LED code this file produces.
  */
 #include <stdbool.h>
