@@ -4,7 +4,6 @@
 #include "twinslot/boot_slots.h"
 #include "twinslot/bytes.h"
 #include "twinslot/err.h"
-#include "twinslot/image.h"
 
 /* May the image in slot s run on its header alone? */
 static bool trusted(const struct ts_journal_state *st, enum ts_slot s, const uint8_t *image,
@@ -24,7 +23,7 @@ void ts_boot_check_slots(const uint8_t *const slot[TS_SLOT_COUNT], uint32_t slot
 			 const uint8_t *journal, uint32_t nrec, struct ts_journal_state *st,
 			 struct ts_boot_slots *out, void (*tick)(void))
 {
-	struct ts_image_header h[TS_SLOT_COUNT];
+	struct ts_image_header *h = out->hdr;
 
 	memset(out, 0, sizeof(*out));
 	for (int s = 0; s < TS_SLOT_COUNT; s++) {

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "twinslot/image.h"
 #include "twinslot/journal.h"
 #include "twinslot/layout.h"
 
@@ -31,6 +32,8 @@
 #define TS_BOOT_TAIL_CHECK 4u
 
 struct ts_boot_slots {
+	struct ts_image_header hdr[TS_SLOT_COUNT]; /* parsed headers: meaningful
+	                                 where verr is not a header error */
 	struct ts_slot_id ids[TS_SLOT_COUNT]; /* for ts_boot_decide() */
 	int verr[TS_SLOT_COUNT];      /* TS_OK, or why the slot is not valid */
 	bool hashed[TS_SLOT_COUNT];   /* its SHA-256 was checked at this boot */
