@@ -1,19 +1,23 @@
 /*
- * The twinslot bootloader (flash sector 0). At every reset: validate both
- * slots, scan the journal, decide (lib/src/boot_decide.c), append the decision's records,
- * print one console line, show an LED code, and hand over to the chosen
- * slot (under the watchdog for a trial) or stay halted. docs/bootloader.md
+ * The twinslot bootloader (flash sector 0). At every reset: at 168 MHz,
+ * check both slots and scan the journal, hashing the images that have not
+ * confirmed themselves (lib/src/boot_slots.c); back at the reset clock,
+ * decide (lib/src/boot_decide.c), append the decision's records, print one
+ * console line, show an LED code, and hand over to the chosen slot (under
+ * the watchdog for a trial) or stay halted. docs/bootloader.md
  * documents every console line and LED code this file produces.
  */
 #include <stdbool.h>
 #include <string.h>
 
+#include "clock.h"
 #include "cpu.h"
 #include "iwdg.h"
 #include "journal_write.h"
 #include "leds.h"
 #include "stm32f407.h"
 #include "twinslot/boot.h"
+#include "twinslot/boot_slots.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
 #include "twinslot/journal.h"
@@ -23,7 +27,8 @@
 #define TS_IWDG_RELOAD 2000u /* /64 at 32 kHz: 2 ms per count, about 4 s */
 #endif
 #ifndef TS_LED_CODE_MS
-#define TS_LED_CODE_MS 100u  /* how long the boot LED code shows before the jump */
+#define TS_LED_CODE_MS 100u  /* how long a rollback's or a journal failure's LED code
+                                shows before the jump */
 #endif
 
 #define PREFIX "twinslot-boot: "
@@ -43,6 +48,41 @@ static uint32_t led_code(const struct ts_boot_plan *p, bool journal_failed)
 	if (p->reason == TS_WHY_BELOW_MIN) /* security counter: all three */
 		m |= TS_LED_GREEN | TS_LED_ORANGE | TS_LED_RED;
 	return journal_failed ? m | TS_LED_BLUE : m;
+}
+
+/*
+ * Hold the LED code before the jump only when a person should notice: this
+ * boot rolled back (records written) or could not write the journal. A
+ * plain RUN or TRIAL shows its code and jumps at once (the event log and a
+ * logic analyser still see it; the console line says the same).
+ */
+static bool led_code_held(const struct ts_boot_plan *p, int jerr)
+{
+	return jerr != TS_OK ||
+	       (p->nrec > 0 && (p->reason == TS_WHY_ROLLBACK || p->reason == TS_WHY_ROLLED_BACK));
+}
+
+/*
+ * Validate the slots and scan the journal at 168 MHz (lib/src/boot_slots.c:
+ * a confirmed image's header is trusted, everything else is hashed), then
+ * back to the reset clock before anything is written or printed.
+ */
+static void check_slots(struct ts_boot_input *in, struct ts_journal_state *st, int verr[])
+{
+	static const uint8_t *const slot[TS_SLOT_COUNT] = {
+		(const uint8_t *)(uintptr_t)TS_SLOT_A_ADDR,
+		(const uint8_t *)(uintptr_t)TS_SLOT_B_ADDR,
+	};
+	struct ts_boot_slots chk;
+
+	(void)ts_clock_fast();
+	ts_boot_check_slots(slot, TS_SLOT_SIZE, (const uint8_t *)(uintptr_t)TS_JOURNAL_ADDR,
+			    TS_JOURNAL_RECORDS, st, &chk, ts_iwdg_feed);
+	ts_clock_reset();
+	for (int s = 0; s < TS_SLOT_COUNT; s++) {
+		in->ids[s] = chk.ids[s];
+		verr[s] = chk.verr[s];
+	}
 }
 
 static void put_slot_state(enum ts_slot s, int verr, const struct ts_slot_id *id)
@@ -179,22 +219,7 @@ int main(void)
 	ts_console_init();
 
 	memset(&in, 0, sizeof(in));
-	for (int s = 0; s < TS_SLOT_COUNT; s++) {
-		struct ts_image_header h;
-		verr[s] = ts_image_validate((const uint8_t *)(uintptr_t)ts_slot_addr((enum ts_slot)s),
-					    TS_SLOT_SIZE, (enum ts_slot)s, &h, ts_iwdg_feed);
-		if (verr[s] == TS_OK) {
-			in.ids[s].present = true;
-			in.ids[s].version = h.version;
-			in.ids[s].counter = h.security_counter;
-			memcpy(in.ids[s].hash, h.app_sha256, TS_RECORD_HASH_LEN);
-		}
-	}
-
-	/* A memory-mapped read cannot fail; a failed scan leaves an empty state. */
-	if (ts_journal_scan(ts_journal_read_mapped, NULL, TS_JOURNAL_RECORDS,
-			    in.ids, &st) != TS_OK)
-		memset(&st, 0, sizeof(st));
+	check_slots(&in, &st, verr);
 	in.journal = &st;
 	in.max_attempts = TS_MAX_ATTEMPTS;
 	ts_boot_decide(&in, &plan);
@@ -214,7 +239,8 @@ int main(void)
 		halt(leds);
 
 	ts_leds_set(leds);
-	ts_delay_ms(TS_LED_CODE_MS);
+	if (led_code_held(&plan, jerr))
+		ts_delay_ms(TS_LED_CODE_MS);
 	if (plan.action == TS_BOOT_TRIAL)
 		ts_iwdg_start(TS_IWDG_RELOAD);
 	else

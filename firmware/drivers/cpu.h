@@ -5,8 +5,9 @@
  * so it works without SysTick or DWT (QEMU and the virtual board model
  * neither reliably) and never spins forever on a flag that is not modelled.
  * The count is derived from the core clock: ts_cpu_hz() is 16 MHz (HSI, the
- * reset clock, which the bootloader never changes). An application that
- * speeds the core up must call ts_cpu_set_hz() so time-outs stay right.
+ * reset clock; the bootloader runs at 168 MHz only while it hashes, see
+ * clock.h, and sets it both ways). An application that speeds the core up
+ * must call ts_cpu_set_hz() so time-outs stay right.
  * Loops assume at least TS_LOOP_MIN_CYCLES cycles per iteration, so a real
  * wait is never shorter than asked (it may be longer).
  */

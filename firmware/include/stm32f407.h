@@ -16,6 +16,9 @@
 
 /* ---- Clocks: RM0090 section 7.3 (RCC registers), base from table 1 ---- */
 #define RCC_BASE          0x40023800u
+#define RCC_CR            (RCC_BASE + 0x00u) /* 7.3.1 */
+#define RCC_PLLCFGR       (RCC_BASE + 0x04u) /* 7.3.2 */
+#define RCC_CFGR          (RCC_BASE + 0x08u) /* 7.3.3 */
 #define RCC_AHB1RSTR      (RCC_BASE + 0x10u) /* 7.3.5 */
 #define RCC_APB1RSTR      (RCC_BASE + 0x20u) /* 7.3.7 */
 #define RCC_APB2RSTR      (RCC_BASE + 0x24u) /* 7.3.8 */
@@ -28,6 +31,25 @@
 #define RCC_AHB1_GPIOD    (1u << 3)  /* GPIODEN / GPIODRST */
 #define RCC_APB1_USART3   (1u << 18) /* USART3EN / USART3RST */
 #define RCC_APB2_USART1   (1u << 4)  /* USART1EN / USART1RST */
+#define RCC_APB1_PWR      (1u << 28) /* PWREN */
+
+#define RCC_CR_PLLON      (1u << 24) /* 7.3.1 */
+#define RCC_CR_PLLRDY     (1u << 25)
+#define RCC_PLLCFGR_RESET 0x24003010u /* 7.3.2 reset value: M=16, N=192, P=2, Q=4, HSI */
+#define RCC_PLLCFGR_M_POS 0u          /* PLLM[5:0]: VCO input = source / M (1-2 MHz) */
+#define RCC_PLLCFGR_N_POS 6u          /* PLLN[8:0]: VCO = input x N (100-432 MHz) */
+#define RCC_PLLCFGR_P_POS 16u         /* PLLP[1:0]: 00 = /2 */
+#define RCC_PLLCFGR_Q_POS 24u         /* PLLQ[3:0]: 48 MHz domain = VCO / Q (<= 48 MHz) */
+#define RCC_CFGR_SW_MASK  3u          /* 7.3.3: SW[1:0] 00 HSI, 10 PLL */
+#define RCC_CFGR_SW_PLL   2u
+#define RCC_CFGR_SWS_MASK (3u << 2)   /* SWS[1:0]: the source in use */
+#define RCC_CFGR_SWS_PLL  (2u << 2)
+#define RCC_CFGR_PPRE1_DIV4 (5u << 10) /* APB1 <= 42 MHz */
+#define RCC_CFGR_PPRE2_DIV2 (4u << 13) /* APB2 <= 84 MHz */
+
+/* ---- Power controller: RM0090 section 5.4 ---- */
+#define PWR_CR            0x40007000u   /* 5.4.1 */
+#define PWR_CR_VOS        (1u << 14)    /* regulator scale 1: needed above 144 MHz */
 
 /* ---- GPIO: RM0090 section 8.4, bases from table 1 ---- */
 #define GPIOA_BASE        0x40020000u
@@ -66,6 +88,13 @@
 #define FLASH_KEYR        (FLASH_R_BASE + 0x04u) /* 3.9.2 */
 #define FLASH_SR          (FLASH_R_BASE + 0x0Cu) /* 3.9.4 */
 #define FLASH_CR          (FLASH_R_BASE + 0x10u) /* 3.9.5 */
+#define FLASH_ACR_LATENCY_MASK 7u                /* 3.9.1: wait states */
+#define FLASH_ACR_LATENCY_5WS  5u                /* table 10: 150-168 MHz at 2.7-3.6 V */
+#define FLASH_ACR_PRFTEN  (1u << 8)
+#define FLASH_ACR_ICEN    (1u << 9)
+#define FLASH_ACR_DCEN    (1u << 10)
+#define FLASH_ACR_ICRST   (1u << 11)              /* reset the cache (while disabled) */
+#define FLASH_ACR_DCRST   (1u << 12)
 #define FLASH_KEY1        0x45670123u            /* 3.5.1 unlock sequence */
 #define FLASH_KEY2        0xCDEF89ABu
 #define FLASH_SR_EOP      (1u << 0)

@@ -129,8 +129,8 @@ int ts_image_check_vectors(const struct ts_image_header *h, uint32_t initial_sp,
 	return TS_OK;
 }
 
-int ts_image_validate(const uint8_t *image, uint32_t len, enum ts_slot slot,
-		      struct ts_image_header *h, void (*tick)(void))
+int ts_image_check_header(const uint8_t *image, uint32_t len, enum ts_slot slot,
+			  struct ts_image_header *h)
 {
 	enum ts_slot linked;
 	int err;
@@ -147,9 +147,13 @@ int ts_image_validate(const uint8_t *image, uint32_t len, enum ts_slot slot,
 		return TS_ERR_SIZE;
 
 	const uint8_t *app = image + TS_IMAGE_HDR_SIZE;
-	if ((err = ts_image_check_vectors(h, ts_get32(app), ts_get32(app + 4))) != TS_OK)
-		return err;
+	return ts_image_check_vectors(h, ts_get32(app), ts_get32(app + 4));
+}
 
+int ts_image_check_hash(const uint8_t *image, const struct ts_image_header *h,
+			void (*tick)(void))
+{
+	const uint8_t *app = image + TS_IMAGE_HDR_SIZE;
 	struct ts_sha256 c;
 	uint8_t digest[TS_SHA256_LEN];
 	ts_sha256_init(&c);
@@ -163,6 +167,13 @@ int ts_image_validate(const uint8_t *image, uint32_t len, enum ts_slot slot,
 	if (memcmp(digest, h->app_sha256, TS_SHA256_LEN) != 0)
 		return TS_ERR_HASH;
 	return TS_OK;
+}
+
+int ts_image_validate(const uint8_t *image, uint32_t len, enum ts_slot slot,
+		      struct ts_image_header *h, void (*tick)(void))
+{
+	int err = ts_image_check_header(image, len, slot, h);
+	return err != TS_OK ? err : ts_image_check_hash(image, h, tick);
 }
 
 void ts_image_key_id(const uint8_t point[TS_PUBKEY_LEN], uint8_t id[TS_IMAGE_KEY_ID_LEN])

@@ -131,6 +131,33 @@ int ts_journal_scan(ts_journal_read_fn read, void *ctx, uint32_t nrec,
 	return TS_OK;
 }
 
+/* All 32 bytes 0xFF; p is 4-byte aligned. Word loads (may_alias: the bytes
+ * may be a uint8_t array), no copy: a few instructions per position. */
+typedef uint32_t ts_word_alias __attribute__((may_alias));
+static bool blank_record(const uint8_t *p)
+{
+	const ts_word_alias *w = (const ts_word_alias *)__builtin_assume_aligned(p, 4);
+	return (w[0] & w[1] & w[2] & w[3] & w[4] & w[5] & w[6] & w[7]) == 0xFFFFFFFFu;
+}
+
+int ts_journal_scan_mem(const uint8_t *mem, uint32_t nrec, const struct ts_slot_id *ids,
+			struct ts_journal_state *st)
+{
+	bool seen_blank = false;
+
+	memset(st, 0, sizeof(*st));
+	for (uint32_t i = 0; i < nrec; i++) {
+		const uint8_t *rec = mem + i * TS_RECORD_SIZE;
+		if (blank_record(rec) || ts_journal_note(st, i, rec, ids) == TS_ERR_BLANK) {
+			seen_blank = true;
+			continue;
+		}
+		st->dirty |= seen_blank;
+		st->free_index = i + 1;
+	}
+	return TS_OK;
+}
+
 int ts_journal_find_end(ts_journal_read_fn read, void *ctx, uint32_t nrec,
 			uint32_t *free_index)
 {

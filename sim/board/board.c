@@ -54,6 +54,8 @@ void board_set_hclk(struct board *b, uint32_t hz)
 	uint64_t now = board_now(b);
 	b->hclk_hz = hz;
 	rebase(b, now);
+	if (hz > b->hclk_max_hz)
+		b->hclk_max_hz = hz;
 }
 
 static void set_mode(struct board *b, enum board_mode m)
@@ -241,6 +243,10 @@ void board_reset(struct board *b, enum board_reset_cause cause)
 		bd_iwdg_power_on(b);
 	}
 	reset_peripherals(b, cause);
+	b->reset_ns = now;
+	b->reset_cyc = b->cycles;
+	b->slot_entered = false;
+	b->hclk_max_hz = b->hclk_hz;
 	/* Host bytes not yet shifted in are lost (the USART is reset), but what
 	 * the firmware sent before the reset has left on the wire: a reply sent
 	 * right before a software reset (the app path's RESTARTING) arrives. */

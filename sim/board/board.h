@@ -159,6 +159,13 @@ struct board {
 	uint64_t flash_ops_seen; /* sim_flash ops when translations were last dropped */
 	uint64_t code_pages;   /* bit n: code in 16 KB flash page n ran (so unicorn may
 	                          hold translations of it) since the last TB flush */
+	/* The hand-over: the first block that runs in a slot (0x08020000 to the
+	 * journal) since the last reset, and the clock from that reset to it. */
+	uint64_t reset_ns, reset_cyc;
+	bool slot_entered;
+	uint64_t entry_ns, entry_insns;
+	uint32_t entry_pc;
+	uint32_t hclk_max_hz;  /* highest HCLK since the last reset */
 
 	/* peripherals */
 	struct flash_if fi;

@@ -52,6 +52,18 @@ static uint32_t block_insns(struct board *b, uint64_t addr, uint32_t size)
 	return n;
 }
 
+/* The first block run in a slot since the reset: the hand-over (or a ROM Go). */
+static void note_slot_entry(struct board *b, uint32_t addr)
+{
+	b->slot_entered = true;
+	b->entry_pc = addr;
+	b->entry_ns = board_now(b) - b->reset_ns;
+	b->entry_insns = b->cycles - b->reset_cyc;
+	sim_eventf(&b->ev, board_now(b), "slot_entry",
+		   "\"addr\":%" PRIu32 ",\"insns\":%" PRIu64 ",\"ns\":%" PRIu64 ",\"hclk_max_hz\":%" PRIu32,
+		   addr, b->entry_insns, b->entry_ns, b->hclk_max_hz);
+}
+
 static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 {
 	struct board *b = ud;
@@ -69,6 +81,8 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 		uc_emu_stop(uc);
 		return;
 	}
+	if (!b->slot_entered && (uint32_t)addr - TS_SLOT_A_ADDR < TS_JOURNAL_ADDR - TS_SLOT_A_ADDR)
+		note_slot_entry(b, (uint32_t)addr);
 	b->blk_pc = (uint32_t)addr;
 	b->cycles += block_insns(b, addr, size);
 }

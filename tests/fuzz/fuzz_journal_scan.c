@@ -1,6 +1,7 @@
 /*
  * libFuzzer target: ts_journal_scan over a fuzzed journal (nrec = size / 32,
- * slot ids taken from the input), then find_end, plan_compaction and
+ * slot ids taken from the input; ts_journal_scan_mem must agree with it),
+ * then find_end, plan_compaction and
  * plan_append. Invariants (abort when broken): the state is consistent
  * (free position, counts, newest versus per-slot newest, max_seq); records
  * that parse re-encode to the same bytes; find_end equals the scan's free
@@ -98,6 +99,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ts_journal_state st;
 	if (ts_journal_scan(jread, &jb, nrec, use, &st) != TS_OK)
 		abort();
+	/* the bootloader's in-place scan (malloc'd j is 4-byte aligned) agrees */
+	struct ts_journal_state sm;
+	if (ts_journal_scan_mem(j, nrec, use, &sm) != TS_OK || sm.free_index != st.free_index ||
+	    sm.max_seq != st.max_seq || sm.valid != st.valid || sm.invalid != st.invalid ||
+	    sm.dirty != st.dirty || sm.has_newest != st.has_newest ||
+	    (st.has_newest && (!same(&sm.newest, &st.newest) || sm.newest_index != st.newest_index)))
+		abort();
+	for (int s = 0; s < TS_SLOT_COUNT; s++)
+		if (sm.has_slot[s] != st.has_slot[s] ||
+		    (st.has_slot[s] && (!same(&sm.slot[s], &st.slot[s]) ||
+					sm.slot_index[s] != st.slot_index[s])))
+			abort();
 	if (st.free_index > nrec || st.valid + st.invalid > st.free_index)
 		abort();
 	if (st.free_index > 0 && blank(j + (size_t)(st.free_index - 1) * TS_RECORD_SIZE))

@@ -111,6 +111,41 @@ selftest_fail_requests_rollback)
 	[ "$(journal_summary)" = "valid=4 invalid=0 dirty=0 newest=rolled_back:B" ] ||
 		fail "journal: $(journal_summary)"
 	;;
+corrupted_confirmed)
+	# The bootloader trusts a confirmed image's header (design change 22):
+	# B confirmed, one byte of its application flipped behind an intact
+	# header, runs; the example application's self-test hashes itself and
+	# asks for a rollback. With its last word blank (a write cut short) the
+	# bootloader hashes it and never starts it.
+	"$TW" pack --version 1.0.0 --slot-a "$FW/app-a.elf" --out-dir "$T/a" >/dev/null
+	cp "$FW/app-b.bin" "$T/big-b.bin"
+	head -c 4096 /dev/zero | tr '\0' '\125' >>"$T/big-b.bin"
+	"$TW" pack --version 1.1.0 --slot-b "$T/big-b.bin" --addr-b 0x08080200 --out-dir "$T/b" >/dev/null
+	"$TW" compose -o "$T/good" --bootloader "$FW/bootloader.bin" --slot-a "$T/a/slot-a.img" \
+		--slot-b "$T/b/slot-b.img" --record confirmed:a --record pending:b --record attempt:b:1 \
+		--record confirmed:b >/dev/null
+	end=$((0x80000 + 512 + $(stat -c%s "$T/big-b.bin")))
+	cp "$T/good" "$T/flash"
+	printf '\000' | dd of="$T/flash" bs=1 seek=$((end - 100)) conv=notrunc status=none
+	run_board 5
+	expect_line "twinslot-boot: slot B v1.1.0 (confirmed)"
+	expect_line "twinslot-app: self-test failed: SHA-256 mismatch"
+	expect_line "twinslot-app: requesting rollback"
+	expect_line "twinslot-boot: slot A v1.0.0 (other slot was rolled back)"
+	expect_line "twinslot-app: already confirmed"
+	[ "$(grep -c '"type":"slot_entry"' "$T/ev")" = 2 ] || fail "expected two hand-overs"
+	grep -q '"type":"iwdg_start"' "$T/ev" && fail "a confirmed image ran under the watchdog"
+	# the last word blank: hashed, not valid, A runs at once
+	cp "$T/good" "$T/flash"
+	printf '\377\377\377\377' | dd of="$T/flash" bs=1 seek=$((end - 4)) conv=notrunc status=none
+	rm -f "$T/con" "$T/ev"
+	run_board 3
+	expect_line "twinslot-boot: slot A v1.0.0 (confirmed; slot B: SHA-256 mismatch)"
+	expect_line "twinslot-app: already confirmed"
+	entries=$(grep '"type":"slot_entry"' "$T/ev" | sed -E 's/.*"addr":([0-9]+).*/\1/')
+	[ "$(echo "$entries" | wc -l)" = 1 ] && [ "$entries" -lt $((0x08080000)) ] ||
+		fail "expected one hand-over, to slot A: $entries"
+	;;
 cut_during_program)
 	compose_update app-b.elf
 	# the bootloader's first flash operations program the ATTEMPT record,

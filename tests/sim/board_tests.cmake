@@ -36,7 +36,7 @@ endforeach()
 add_executable(board_journal board_journal.c)
 target_link_libraries(board_journal PRIVATE twinslot_formats)
 foreach(t boot_confirmed trial_confirms hang_rolls_back fault_rolls_back
-          selftest_fail_requests_rollback
+          selftest_fail_requests_rollback corrupted_confirmed
           cut_during_program cut_during_erase)
   add_test(NAME board_e2e_${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/board_e2e.sh $<TARGET_FILE:twinslot-board>

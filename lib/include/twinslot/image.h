@@ -89,6 +89,19 @@ int ts_image_check_vectors(const struct ts_image_header *h, uint32_t initial_sp,
 int ts_image_validate(const uint8_t *image, uint32_t len, enum ts_slot slot,
 		      struct ts_image_header *h, void (*tick)(void));
 
+/*
+ * The two halves of ts_image_validate(), for a caller that decides whether
+ * the hash is needed (the bootloader trusts a confirmed image's header:
+ * docs/bootloader.md). ts_image_check_header() is everything but the hash
+ * (header, slot, size, vector table; reads 520 bytes); ts_image_check_hash()
+ * hashes the h->app_size application bytes after a header it accepted:
+ * TS_OK or TS_ERR_HASH.
+ */
+int ts_image_check_header(const uint8_t *image, uint32_t len, enum ts_slot slot,
+			  struct ts_image_header *h);
+int ts_image_check_hash(const uint8_t *image, const struct ts_image_header *h,
+			void (*tick)(void));
+
 /* A signer's key id: the first TS_IMAGE_KEY_ID_LEN bytes of SHA-256 over its
  * 65-byte uncompressed P-256 public point (0x04 || X || Y). */
 #define TS_PUBKEY_LEN 65u

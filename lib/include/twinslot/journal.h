@@ -102,6 +102,15 @@ int ts_journal_scan(ts_journal_read_fn read, void *ctx, uint32_t nrec,
 		    const struct ts_slot_id *ids, struct ts_journal_state *st);
 
 /*
+ * ts_journal_scan() over a journal mapped in memory (the bootloader reads
+ * the sector in place): the same state, faster (a blank position costs one
+ * 32-byte compare, nothing is copied). mem must be 4-byte aligned and hold
+ * nrec records. Returns TS_OK.
+ */
+int ts_journal_scan_mem(const uint8_t *mem, uint32_t nrec, const struct ts_slot_id *ids,
+			struct ts_journal_state *st);
+
+/*
  * Fold the record bytes at position `index` into st, in any order: count
  * them valid or invalid, raise max_seq, and keep a live record as newest
  * (overall and for its slot) when its seq is higher, or equal at a later
