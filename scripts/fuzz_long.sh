@@ -20,7 +20,7 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 # -max_len as in tests/fuzz/CMakeLists.txt
 declare -A maxlen=([image_header]=2048 [journal_scan]=4097 [manifest]=4200 [elf]=16384
-  [s3_response]=8192 [http_headers]=8192 [an3155]=4096 [appupd]=8192)
+  [s3_xml]=8192 [http_headers]=8192 [an3155]=4096 [appupd_decode]=4200)
 mkdir -p "$work"
 status=0
 for t in "${targets[@]}"; do
