@@ -72,6 +72,8 @@ struct sim_serial {
 	struct sim_events *ev;
 	uint64_t rng;
 	uint64_t rx_bytes, tx_bytes; /* delivered so far */
+	uint32_t line_baud;     /* 0: cfg.baud; else the rate the board set */
+	unsigned line_bits;     /* bits per byte with line_baud */
 };
 
 /* Create the pty (raw mode), the symlink and the TCP listener as configured.
@@ -106,5 +108,9 @@ size_t sim_serial_tx_pending(const struct sim_serial *s);
 
 /* Drop everything queued in both directions (used at board reset). */
 void sim_serial_flush(struct sim_serial *s);
+/* Pacing follows the board's UART: baud and bits per frame of the USART the
+ * firmware enabled (the wire runs at the rate the board transmits at; a
+ * host at another rate is not modelled). baud 0: back to cfg (reset, ROM). */
+void sim_serial_set_line(struct sim_serial *s, uint32_t baud, unsigned bits);
 
 #endif

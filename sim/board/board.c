@@ -206,6 +206,8 @@ void board_close(struct board *b)
 static void reset_peripherals(struct board *b, enum board_reset_cause cause)
 {
 	b->fix_pending = false;
+	b->stall_until_ns = 0; /* the flash interface resets too: no BSY, no stall */
+	b->read_trap_want = false;
 	b->pending_lockup = false;
 	b->pending_reset = -1;
 	b->lockup_pc = 0;

@@ -159,6 +159,18 @@ struct board {
 	uint64_t flash_ops_seen; /* sim_flash ops when translations were last dropped */
 	uint64_t code_pages;   /* bit n: code in 16 KB flash page n ran (so unicorn may
 	                          hold translations of it) since the last TB flush */
+	/* Single-bank stall (RM0090 3.5): while a program or erase is in
+	 * progress, a fetch from flash or a data read of it stalls the core
+	 * until the operation ends. The block hook (fetch) or the read trap
+	 * (data reads, armed while an erase is in progress) stops the slice
+	 * and sets stall_until_ns; board_run then lets board time pass without
+	 * running the core (USART bytes keep landing, and overrun, as on
+	 * silicon). */
+	uint64_t stall_until_ns; /* 0: not stalled */
+	uint64_t stalls;         /* stalls since the board started */
+	uint64_t stall_ns;       /* their total duration */
+	bool read_trap_want;     /* an erase from RAM code is in progress */
+	bool read_trap_on;       /* flash mapped fetch-only: data reads trap */
 
 	/* peripherals */
 	struct flash_if fi;
@@ -230,6 +242,9 @@ void bd_flash_if_write(struct board *b, uint32_t off, uint32_t v);
 /* A CPU store into flash (from the write-protect hook). */
 void bd_flash_if_store(struct board *b, uint32_t addr, int size, uint64_t value);
 void bd_flash_if_service(struct board *b);
+/* The core touched flash (fetch or data read, `by`) at pc: stall it until
+ * the operation in progress ends. True when it stalls (the caller stops). */
+bool bd_flash_if_stall(struct board *b, uint32_t pc, const char *by);
 
 void bd_rcc_reset(struct board *b, enum board_reset_cause cause);
 uint32_t bd_rcc_read(struct board *b, uint32_t off);

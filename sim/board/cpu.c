@@ -69,6 +69,11 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 		uc_emu_stop(uc);
 		return;
 	}
+	if (fa < TS_FLASH_SIZE && b->fi.busy_until_ns && bd_flash_if_stall(b, (uint32_t)addr, "fetch"))
+	{
+		uc_emu_stop(uc); /* single bank busy: this block runs after the stall */
+		return;
+	}
 	b->blk_pc = (uint32_t)addr;
 	b->cycles += block_insns(b, addr, size);
 }
@@ -91,6 +96,40 @@ static bool hook_write_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int 
 	snprintf(why, sizeof why, "write to read-only 0x%08" PRIx32, a);
 	board_lockup(b, why, 0);
 	return false;
+}
+
+/* A data read of flash while the read trap is armed (an erase in progress,
+ * flash mapped fetch-only): the read stalls until the erase ends. The read
+ * completes with the array's content (already the erased one) and the core
+ * stops after this block. */
+static bool hook_read_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+			   int64_t value, void *ud)
+{
+	(void)uc;
+	(void)type;
+	(void)size;
+	(void)value;
+	struct board *b = ud;
+	uint32_t a = (uint32_t)addr;
+	if (a < TS_FLASH_SIZE || (a >= TS_FLASH_BASE && a < TS_FLASH_BASE + TS_FLASH_SIZE)) {
+		bd_flash_if_stall(b, b->blk_pc, "read");
+		return true;
+	}
+	char why[64];
+	snprintf(why, sizeof why, "read of non-readable 0x%08" PRIx32, a);
+	board_lockup(b, why, 0);
+	return false;
+}
+
+/* Arm or disarm the read trap (outside uc_emu_start only). */
+static void sync_read_trap(struct board *b)
+{
+	if (b->read_trap_want == b->read_trap_on)
+		return;
+	uint32_t perms = b->read_trap_want ? UC_PROT_EXEC : UC_PROT_READ | UC_PROT_EXEC;
+	if (uc_mem_protect(b->uc, 0x00000000u, TS_FLASH_SIZE, perms) == UC_ERR_OK &&
+	    uc_mem_protect(b->uc, TS_FLASH_BASE, TS_FLASH_SIZE, perms) == UC_ERR_OK)
+		b->read_trap_on = b->read_trap_want;
 }
 
 static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
@@ -183,6 +222,7 @@ int bd_cpu_open(struct board *b)
 	    uc_hook_add(b->uc, &h, UC_HOOK_MEM_WRITE_PROT, (void *)hook_write_prot, b, 1, 0) ||
 	    uc_hook_add(b->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)hook_unmapped, b, 1, 0) ||
 	    uc_hook_add(b->uc, &h, UC_HOOK_MEM_FETCH_PROT, (void *)hook_fetch_prot, b, 1, 0) ||
+	    uc_hook_add(b->uc, &h, UC_HOOK_MEM_READ_PROT, (void *)hook_read_prot, b, 1, 0) ||
 	    uc_hook_add(b->uc, &h, UC_HOOK_INTR, (void *)hook_intr, b, 1, 0))
 		return TS_ERR_STATE;
 	return TS_OK;
@@ -258,6 +298,17 @@ void board_run(struct board *b, uint64_t until_ns)
 		return;
 	if (until_ns - now > 1000000000ull)
 		until_ns = now + 1000000000ull;
+	if (b->stall_until_ns) {
+		/* stalled on the busy flash bank: time passes, the core waits */
+		uint64_t to = b->stall_until_ns < until_ns ? b->stall_until_ns : until_ns;
+		b->cycles += ((to - now) * b->hclk_hz + 999999999ull) / 1000000000ull;
+		if (board_now(b) >= b->stall_until_ns)
+			b->stall_until_ns = 0;
+		bd_flash_if_service(b);
+		return;
+	}
+	bd_flash_if_service(b);
+	sync_read_trap(b);
 	uint64_t cyc = (until_ns - now) * b->hclk_hz / 1000000000ull;
 	if (cyc < 1)
 		cyc = 1;

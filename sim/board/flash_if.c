@@ -5,15 +5,24 @@
  * Programming is a CPU store into flash with CR.PG set, of the width PSIZE
  * selects; erase is CR.SER/MER + STRT. The array is changed at once through
  * sim_flash (which logs the operation and applies power cuts); the
- * operation's datasheet time then passes as follows:
- *   - code running from flash (the usual case) stalls: on silicon any read
- *     of the flash during a program/erase stalls the bus, so the next fetch
- *     waits. The board adds the duration to the clock at once, so BSY is
- *     never seen set by such code, and the IWDG and everything else see the
- *     time pass.
- *   - code running from RAM keeps running: SR.BSY reads 1 until the
- *     duration has passed on the board's clock; a store to flash while BSY
- *     stalls until it clears.
+ * operation's datasheet time then passes with SR.BSY set, and the single
+ * bank stalls the core as on silicon (RM0090 3.5: any read of the flash
+ * during a program/erase stalls the bus until it ends):
+ *   - a fetch from flash while BSY (the block hook, at the next translated
+ *     block from flash: code that runs from flash stalls right after its
+ *     store or STRT, RAM code that returns to flash stalls there) and a data
+ *     read of flash while an erase is in progress (the read trap: flash is
+ *     mapped fetch-only until the erase ends) stop the core until the
+ *     operation ends; board time passes meanwhile (board_run), the IWDG
+ *     counts, host bytes land in the USART and overrun. Event
+ *     `flash_stall {pc, by, ns}`, counted in `stalls`.
+ *   - code running from RAM that touches no flash keeps running: SR.BSY
+ *     reads 1 until the duration has passed on the board's clock; a store to
+ *     flash or a CR write while BSY waits until it clears (the clock jumps
+ *     inside the instruction).
+ *   Not modelled: a data read of flash by RAM code during a program (at
+ *   most 100 us; the read trap is armed for erases only, since arming it
+ *   costs a slice stop) stalls nothing.
  * EOP is set at the end of a successful operation only when CR.EOPIE is set,
  * OPERR only when CR.ERRIE is set (RM0090 3.9.4).
  */
@@ -80,22 +89,53 @@ void bd_flash_if_service(struct board *b)
 {
 	if (b->fi.busy_until_ns && board_now(b) >= b->fi.busy_until_ns) {
 		b->fi.busy_until_ns = 0;
+		b->read_trap_want = false;
 		if (b->fi.eop_pending && (b->fi.cr & CR_EOPIE))
 			b->fi.sr |= SR_EOP;
 		b->fi.eop_pending = false;
 	}
 }
 
-/* The operation took dur_ns: stall code that runs from flash, else set BSY. */
-static void take_time(struct board *b, uint64_t dur_ns)
+/* End the slice at the next block boundary. Not uc_emu_stop() from inside
+ * an MMIO or memory hook: unicorn 2.0.1 then resumes at the start of the
+ * translated block, which runs the block's stores (STRT) a second time. */
+static void end_slice_at_block(struct board *b)
+{
+	b->stop_at_cyc = 0;
+	b->stop_request = true;
+}
+
+bool bd_flash_if_stall(struct board *b, uint32_t pc, const char *by)
+{
+	if (b->stall_until_ns)
+		return true;
+	bd_flash_if_service(b);
+	uint64_t now = board_now(b);
+	if (!b->fi.busy_until_ns || now >= b->fi.busy_until_ns)
+		return false;
+	b->stall_until_ns = b->fi.busy_until_ns;
+	b->stalls++;
+	b->stall_ns += b->fi.busy_until_ns - now;
+	sim_eventf(&b->ev, now, "flash_stall", "\"pc\":%" PRIu32 ",\"by\":\"%s\",\"ns\":%" PRIu64, pc, by,
+		   b->fi.busy_until_ns - now);
+	end_slice_at_block(b);
+	return true;
+}
+
+/* The operation takes dur_ns: BSY until then. The core stalls at its next
+ * fetch from flash (the block hook: code that runs from flash stalls right
+ * after the store or STRT) or, during an erase, its next data read of flash
+ * (the read trap, armed between slices: the slice ends at the next block). */
+static void take_time(struct board *b, uint64_t dur_ns, bool erase)
 {
 	uint64_t now = board_now(b);
 	b->fi.busy_until_ns = now + dur_ns;
 	b->fi.eop_pending = true;
 	uint32_t pc = b->blk_pc;
-	if ((pc >= TS_FLASH_BASE && pc < TS_FLASH_BASE + TS_FLASH_SIZE) || pc < TS_FLASH_SIZE) {
-		b->cycles += (dur_ns * b->hclk_hz + 999999999ull) / 1000000000ull;
-		bd_flash_if_service(b);
+	bool from_flash = (pc >= TS_FLASH_BASE && pc < TS_FLASH_BASE + TS_FLASH_SIZE) || pc < TS_FLASH_SIZE;
+	if (erase && !from_flash) {
+		b->read_trap_want = true;
+		end_slice_at_block(b);
 	}
 }
 
@@ -144,7 +184,7 @@ static void start_erase(struct board *b)
 	}
 	handle_result(b, rc, "erase");
 	if (rc == 0)
-		take_time(b, dur);
+		take_time(b, dur, true);
 }
 
 void bd_flash_if_store(struct board *b, uint32_t addr, int size, uint64_t value)
@@ -186,7 +226,7 @@ void bd_flash_if_store(struct board *b, uint32_t addr, int size, uint64_t value)
 	board_flash_changed(b, off, unit);
 	handle_result(b, rc, "program");
 	if (rc == 0)
-		take_time(b, dur);
+		take_time(b, dur, false);
 }
 
 uint32_t bd_flash_if_read(struct board *b, uint32_t off)
