@@ -20,4 +20,7 @@
 /* bits 4..7: the slot ids copy version and hash from record positions
  * (mode >> 4) and (mode >> 4) + 1, modulo nrec. */
 
+/* fuzz_appupd_decode: data = a byte stream from the line; the payload
+ * buffer holds mode * 8 bytes (at most TS_APPUPD_PAYLOAD_MAX). */
+
 #endif

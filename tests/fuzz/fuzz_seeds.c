@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "twinslot/appupd.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
 #include "twinslot/journal.h"
@@ -188,6 +189,64 @@ static void journal_seeds(void)
 	write_seed("journal_scan", "blank", 0, j, sizeof(j));
 }
 
+/* A line as the app's receiver sees it: console text, the offer, a whole
+ * session's host frames; then one with a corrupted frame and noise. */
+static size_t put_frame(uint8_t *s, size_t n, size_t cap, uint8_t type, uint8_t seq,
+			const uint8_t *p, uint16_t len)
+{
+	int m = ts_appupd_encode(s + n, (uint32_t)(cap - n), type, seq, p, len);
+	check(m > 0, "appupd seed frame does not encode");
+	return n + (size_t)m;
+}
+
+static void appupd_seeds(void)
+{
+	static uint8_t s[4096];
+	uint8_t p[TS_APPUPD_PAYLOAD_MAX];
+	size_t n = 0;
+	const char *text = "twinslot-app: v1.0.0 slot A\r\n" TS_APPUPD_OFFER;
+	memcpy(s, text, strlen(text));
+	n = strlen(text);
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_HELLO_REQ, 0, p, ts_appupd_hello_req_pack(1, p));
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_BAUD, 1, p, ts_appupd_u32_pack(921600, p));
+	uint8_t hdr[512];
+	for (int i = 0; i < 512; i++)
+		hdr[i] = (uint8_t)(i * 3);
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_BEGIN, 2, p, ts_appupd_begin_pack(hdr, 512 + 1030, p));
+	uint8_t d[1024];
+	for (int i = 0; i < 1024; i++)
+		d[i] = (uint8_t)(i ^ 0x7E);
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_DATA, 3, p, ts_appupd_data_pack(0, 0, d, 1024, p));
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_DATA, 4, p,
+		      ts_appupd_data_pack(1024, TS_APPUPD_DATA_ACK_NOW, d, 6, p));
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_END, 5, p, 0);
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_RESTART, 6, p, ts_appupd_u8_pack(0, p));
+	write_seed("appupd_decode", "host_session", 0xFF, s, n);
+	write_seed("appupd_decode", "host_session_cap16", 2, s, n);
+
+	/* the app's replies */
+	n = 0;
+	struct ts_appupd_hello h = {1, 0, 8, 0, 0x01000000u, 0x407, 921600, 1024};
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_HELLO, 0, p, ts_appupd_hello_pack(&h, p));
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_BAUD_OK, 1, p, ts_appupd_u32_pack(921600, p));
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_ACK, 2, p, ts_appupd_u32_pack(0, p));
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_NAK, 3, p, ts_appupd_nak_pack(-9, 1024, p));
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_DONE, 5, p, ts_appupd_u32_pack(0, p));
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_RESTARTING, 6, p, ts_appupd_u8_pack(1, p));
+	write_seed("appupd_decode", "app_replies", 0xFF, s, n);
+
+	/* a corrupted frame between two good ones, then noise full of 7E */
+	n = 0;
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_ACK, 7, p, ts_appupd_u32_pack(4096, p));
+	size_t bad = n;
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_DATA, 8, p, ts_appupd_data_pack(8, 0, d, 64, p));
+	s[bad + 20] ^= 0x10;
+	for (int i = 0; i < 24; i++)
+		s[n++] = (uint8_t)(i % 3 ? 0x7E : i);
+	n = put_frame(s, n, sizeof(s), TS_APPUPD_ABORT, 9, p, 0);
+	write_seed("appupd_decode", "corrupt_and_noise", 0xFF, s, n);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--check") == 0) {
@@ -201,6 +260,7 @@ int main(int argc, char **argv)
 	}
 	header_seeds();
 	journal_seeds();
+	appupd_seeds();
 	if (checking)
 		printf("fuzz_seeds: %s %s\n", dir, mismatches ? "is out of date" : "holds every seed");
 	return mismatches ? 1 : 0;
