@@ -133,7 +133,7 @@ static int run(struct ts_board_cli *b, struct image im[TS_SLOT_COUNT])
 		return err;
 	}
 	struct ts_membuf mb = { src_im->data, src_im->len, 0 };
-	struct ts_source src = { ts_membuf_read, &mb };
+	struct ts_source src = { ts_membuf_read, &mb, ts_membuf_rewind };
 	if ((err = ts_update_install(u, &src)) != TS_OK) {
 		int rc = ts_board_fail(b, err);
 		if (err != TS_ERR_CANCELED)
