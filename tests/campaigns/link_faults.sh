@@ -64,7 +64,7 @@ for mode in $MODES; do
 			ev0=$(wc -l < events.jsonl)
 			ctl "uart $mode $rate"
 			set +e
-			"$T" flash --port tty --pins board:ctl.sock -q --journal-check --timeout 15 \
+			"$T" flash --path rom --port tty --pins board:ctl.sock -q --journal-check --timeout 15 \
 				--pubkey key/signing-key.pub.pem \
 				--image "r$v" >out.txt 2>err.txt
 			rc=$?

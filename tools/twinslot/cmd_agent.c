@@ -68,6 +68,7 @@ static const struct ts_optdef OPTS[] = {
 	{ "--max-tries", NULL, "N", "failed attempts of one release before it is\n"
 				    "remembered as failed (default 3)" },
 	{ "--allow-downgrade", NULL, NULL, "install versions not newer than the board's" },
+	{ "--path", NULL, "P", TS_BOARD_PATH_HELP },
 	{ "--pubkey", NULL, "PEM...", "trust releases signed with this public key (repeatable,\n"
 				      "up to 4; in the config file: comma-separated)" },
 	{ "--allow-unsigned", NULL, NULL, "also install unsigned images (loud; development only)" },
@@ -217,6 +218,8 @@ static int configure(struct ts_board_cli *b, struct ts_agent_cfg *acfg,
 		}
 	acfg->report_prefix = ts_arg(a, "--report-prefix");
 	acfg->allow_downgrade = ts_flag(a, "--allow-downgrade");
+	if (ts_board_path(b, ucfg) != TS_BEXIT_OK)
+		return TS_EXIT_USAGE;
 	static struct ts_cli_creds cc;
 	struct ts_sigv4_creds creds;
 	if (!ts_cli_load_creds(CMD, ts_arg(a, "--credentials"), &cc, &creds))
