@@ -171,6 +171,7 @@ struct board {
 	uint64_t stall_ns;       /* their total duration */
 	bool read_trap_want;     /* an erase from RAM code is in progress */
 	bool read_trap_on;       /* flash mapped fetch-only: data reads trap */
+	bool slot_entered;       /* code in a slot (5-10) ran since the last reset */
 
 	/* peripherals */
 	struct flash_if fi;

@@ -69,6 +69,13 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 		uc_emu_stop(uc);
 		return;
 	}
+	if (!b->slot_entered && fa >= TS_SLOT_A_ADDR - TS_FLASH_BASE &&
+	    fa < TS_JOURNAL_ADDR - TS_FLASH_BASE) {
+		/* the first instruction of an image after a reset: downtime ends */
+		b->slot_entered = true;
+		sim_eventf(&b->ev, board_now(b), "slot_entry", "\"pc\":%" PRIu32 ",\"slot\":\"%c\"",
+			   (uint32_t)addr, fa < TS_SLOT_B_ADDR - TS_FLASH_BASE ? 'A' : 'B');
+	}
 	if (fa < TS_FLASH_SIZE && b->fi.busy_until_ns && bd_flash_if_stall(b, (uint32_t)addr, "fetch"))
 	{
 		uc_emu_stop(uc); /* single bank busy: this block runs after the stall */
