@@ -257,7 +257,11 @@ enum ts_agent_verdict ts_agent_install(struct ts_agent *a)
 		setmsg(a, "no board configured");
 		return TS_AGENT_FAILED;
 	}
-	say(a, TS_LOG_INFO, "entering the board's ROM bootloader");
+	if (u->cfg.path == TS_PATH_ROM)
+		say(a, TS_LOG_INFO, "entering the board's ROM bootloader");
+	else
+		say(a, TS_LOG_INFO, "offering the update to the board's application (path %s)",
+		    ts_path_name(u->cfg.path));
 	int err = ts_update_connect(u);
 	if (err == TS_ERR_CANCELED)
 		return stopped(a);
