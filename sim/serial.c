@@ -308,3 +308,9 @@ void sim_serial_flush(struct sim_serial *s)
 	s->rx.len = 0;
 	s->tx.len = 0;
 }
+
+void sim_serial_reset_flush(struct sim_serial *s, size_t tx_unsent)
+{
+	s->rx.len = 0;
+	s->tx.len -= tx_unsent < s->tx.len ? tx_unsent : s->tx.len;
+}

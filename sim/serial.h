@@ -108,6 +108,11 @@ size_t sim_serial_tx_pending(const struct sim_serial *s);
 
 /* Drop everything queued in both directions (used at board reset). */
 void sim_serial_flush(struct sim_serial *s);
+/* At a reset of a running chip: drop what the host sent (the new program
+ * never sees it) and the last tx_unsent bytes for the host (still in the
+ * USART, not yet on the wire); what the USART finished sending still
+ * reaches the host, as on a real line. */
+void sim_serial_reset_flush(struct sim_serial *s, size_t tx_unsent);
 /* Pacing follows the board's UART: baud and bits per frame of the USART the
  * firmware enabled (the wire runs at the rate the board transmits at; a
  * host at another rate is not modelled). baud 0: back to cfg (reset, ROM). */

@@ -233,6 +233,7 @@ void board_reset(struct board *b, enum board_reset_cause cause)
 	if (!b->powered)
 		return;
 	uint64_t now = board_now(b);
+	bool was_cpu = b->mode == BOARD_CPU || b->mode == BOARD_LOCKUP;
 	set_mode(b, BOARD_OFF);
 	b->idle_ns = now;
 	b->reset_count++;
@@ -243,9 +244,11 @@ void board_reset(struct board *b, enum board_reset_cause cause)
 		memset(b->ccm, 0, BOARD_CCM_SIZE);
 		bd_iwdg_power_on(b);
 	}
-	reset_peripherals(b, cause);
-	if (b->serial)
+	if (b->serial && was_cpu)
+		sim_serial_reset_flush(b->serial, bd_usart_unsent(b));
+	else if (b->serial)
 		sim_serial_flush(b->serial);
+	reset_peripherals(b, cause);
 	if (b->nrst_low)
 		return; /* held in reset until the pin is released */
 	if (b->boot0) {

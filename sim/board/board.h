@@ -262,6 +262,8 @@ uint32_t bd_usart_read(struct board *b, int n, uint32_t off);
 void bd_usart_write(struct board *b, int n, uint32_t off, uint32_t v);
 /* Pull host bytes from the serial endpoint into enabled USARTs. */
 void bd_usart_service(struct board *b);
+/* Bytes written to a USART's DR whose frame has not ended yet. */
+size_t bd_usart_unsent(struct board *b);
 
 void bd_iwdg_power_on(struct board *b);
 uint32_t bd_iwdg_read(struct board *b, uint32_t off);

@@ -79,6 +79,19 @@ static void line_update(struct board *b, int n)
 			    1u + ((u->cr1 & CR1_M) ? 9u : 8u) + stop);
 }
 
+size_t bd_usart_unsent(struct board *b)
+{
+	uint64_t now = board_now(b);
+	size_t n = 0;
+	for (int k = 0; k < 2; k++) {
+		const struct usart *u = &b->usart[k];
+		uint64_t f = frame_ns(b, k);
+		if (u->tc_ns > now && f)
+			n += (size_t)((u->tc_ns - now + f - 1) / f);
+	}
+	return n;
+}
+
 void bd_usart_reset(struct board *b)
 {
 	memset(b->usart, 0, sizeof b->usart);

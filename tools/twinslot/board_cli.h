@@ -67,8 +67,8 @@ bool ts_board_parse(struct ts_board_cli *b, const struct ts_cmdspec *spec, int a
 /* Check the shared options into cfg, before anything is opened: TS_BEXIT_OK
  * or a usage/refusal exit code (the message printed). */
 int ts_board_config(struct ts_board_cli *b, struct ts_update_cfg *cfg);
-/* --path auto|app|rom into cfg->path (default auto): TS_BEXIT_OK or
- * TS_BEXIT_USAGE with a message. */
+/* --path auto|app|rom into cfg->path (default auto) and --app-baud into
+ * cfg->app_baud: TS_BEXIT_OK or TS_BEXIT_USAGE with a message. */
 int ts_board_path(struct ts_board_cli *b, struct ts_update_cfg *cfg);
 #define TS_BOARD_PATH_HELP \
 	"auto (default): the running application's update service\n" \

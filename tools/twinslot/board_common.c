@@ -142,6 +142,9 @@ int ts_board_path(struct ts_board_cli *b, struct ts_update_cfg *cfg)
 		ts_cli_err(b->cmd, "--path: \"%s\" is not auto, app or rom", p);
 		return TS_BEXIT_USAGE;
 	}
+	if (!ts_board_u32(b, "--app-baud", 115200, 1000000, "a baud rate 115200..1000000",
+			  &cfg->app_baud))
+		return TS_BEXIT_USAGE;
 	return TS_BEXIT_OK;
 }
 

@@ -69,6 +69,7 @@ static const struct ts_optdef OPTS[] = {
 				    "remembered as failed (default 3)" },
 	{ "--allow-downgrade", NULL, NULL, "install versions not newer than the board's" },
 	{ "--path", NULL, "P", TS_BOARD_PATH_HELP },
+	{ "--app-baud", NULL, "N", "highest baud to ask of the application (default 1000000)" },
 	{ "--pubkey", NULL, "PEM...", "trust releases signed with this public key (repeatable,\n"
 				      "up to 4; in the config file: comma-separated)" },
 	{ "--allow-unsigned", NULL, NULL, "also install unsigned images (loud; development only)" },

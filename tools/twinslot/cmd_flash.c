@@ -33,6 +33,7 @@ static const struct ts_optdef OPTS[] = {
 	{ "--image", NULL, "PATH", "an image from 'twinslot pack', or a release directory\n"
 				   "with slot-a.img and slot-b.img (the right one is used)" },
 	{ "--path", NULL, "P", TS_BOARD_PATH_HELP },
+	{ "--app-baud", NULL, "N", "highest baud to ask of the application (default 1000000)" },
 	{ "--force", NULL, NULL, "allow a downgrade, the same version, another product" },
 	{ "--read-back", NULL, NULL, "read the written image back and hash it" },
 	{ "--verify", NULL, NULL, "hash both slot bodies first, as the bootloader does, so\n"
