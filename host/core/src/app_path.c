@@ -269,16 +269,26 @@ static int hello_again(struct ts_update *u, unsigned tries)
 	return TS_ERR_TIMEOUT;
 }
 
-static int switch_baud(struct ts_update *u)
+/* The highest baud of the protocol's list both sides allow, below `below`
+ * (0: no bound); 0 when none is above the console's. */
+static uint32_t pick_baud(struct ts_update *u, uint32_t below)
+{
+	static const uint32_t list[] = { 1000000, 921600, 500000, 460800, 230400, 115200 };
+	for (unsigned i = 0; i < sizeof list / sizeof list[0]; i++)
+		if (list[i] <= u->cfg.app_baud && list[i] <= u->app.hello.max_baud &&
+		    (!below || list[i] < below))
+			return list[i] > u->cfg.console_baud ? list[i] : 0;
+	return 0;
+}
+
+/* Ask for `want` (the app answers at the old baud, both switch, a HELLO at
+ * the new one proves it; without it both go back). TS_OK whatever baud the
+ * line ends at, an error only when the app is lost. */
+static int switch_baud(struct ts_update *u, uint32_t want)
 {
 	struct ts_app *a = &u->app;
-	/* The highest baud of the protocol's list both sides allow. */
-	static const uint32_t list[] = { 1000000, 921600, 500000, 460800, 230400, 115200 };
-	uint32_t old = a->baud, want = 0;
-	for (unsigned i = 0; i < sizeof list / sizeof list[0] && !want; i++)
-		if (list[i] <= u->cfg.app_baud && list[i] <= a->hello.max_baud)
-			want = list[i];
-	if (want <= old)
+	uint32_t old = a->baud;
+	if (!want || want == old)
 		return TS_OK;
 	struct ts_appupd_frame f;
 	int r = 0;
@@ -491,7 +501,19 @@ static int stream(struct ts_update *u, const struct ts_source *src)
 			idle = 0;
 			u->bytes_written = acked;
 			ts_port_progress(u->port, "write", acked, total);
-		} else if (++idle > STALL_LIMIT) {
+		} else if (++idle == STALL_LIMIT / 2 && pick_baud(u, a->baud)) {
+			/* The app loses bytes at this rate (it claimed more than it
+			 * keeps up with): one step down, once per step. */
+			uint32_t from = a->baud;
+			for (uint32_t to = pick_baud(u, from); to && a->baud == from; to = pick_baud(u, to))
+				if ((err = switch_baud(u, to)) != TS_OK)
+					return err;
+			if (a->baud != from) {
+				say(u, TS_LOG_WARN, "app path: no progress at %u baud: now at %u",
+				    (unsigned)from, (unsigned)a->baud);
+				idle = 0;
+			}
+		} else if (idle > STALL_LIMIT) {
 			return fail(u, TS_ERR_TIMEOUT, "app path: no progress at byte %u of %u after %u "
 				    "windows (%u time-outs, %u NAKs): the link is too noisy or the "
 				    "application stopped; nothing committed, the running image keeps "
@@ -579,7 +601,7 @@ int ts_app_install(struct ts_update *u, const struct ts_source *src)
 	ts_version_format(u->img.version, v);
 	say(u, TS_LOG_INFO, "installing v%s (%u bytes) into slot %c through the application", v,
 	    (unsigned)(TS_IMAGE_HDR_SIZE + u->img.app_size), ts_slot_name(b->target));
-	if ((err = switch_baud(u)) != TS_OK || (err = begin(u)) != TS_OK)
+	if ((err = switch_baud(u, pick_baud(u, 0))) != TS_OK || (err = begin(u)) != TS_OK)
 		return err;
 	b->ids[b->target].present = false;
 	if ((err = stream(u, src)) != TS_OK || (err = end(u)) != TS_OK)
