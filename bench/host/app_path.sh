@@ -10,6 +10,7 @@
 # resets; the ratio app/ROM (target <= 0.25); the application's flash
 # stalls during its update (flash_stall events).
 # usage: app_path.sh TWINSLOT BOARD FIRMWARE_DIR WORKDIR
+# APP_BAUD (environment): cap the app path's baud (twinslot flash --app-baud).
 set -euo pipefail
 T=$1 BOARD=$2 FW=$3 W=$4
 for f in bootloader.bin app-a.bin app-b.bin app-a.elf app-b.elf; do
@@ -40,7 +41,7 @@ field() { sed -n "s/.*\"$1\":\"\{0,1\}\([0-9A-Za-z]*\).*/\1/p"; }
 run() { # PATH RELEASE SLOT: prints "wall_ms pending_ms downtime_ns resets stalls stall_ns baud"
 	local mark t0 t1; mark=$(wc -l <events.jsonl)
 	t0=$(date +%s%3N)
-	"$T" flash --path "$1" --port tty --pins board:ctl.sock --allow-unsigned --image "$2" \
+	"$T" flash --path "$1" ${APP_BAUD:+--app-baud $APP_BAUD} --port tty --pins board:ctl.sock --allow-unsigned --image "$2" \
 		--timeout 120 -q >out.txt 2>err.txt || fail "--path $1 of $2 failed"
 	t1=$(date +%s%3N)
 	tail -n +$((mark + 1)) events.jsonl >ev.txt

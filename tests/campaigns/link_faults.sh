@@ -19,6 +19,7 @@
 # Prints one line per update and a summary line per mode and rate:
 #   campaign link corrupt 0.001 rounds=4 confirmed=3 failed=1 ... wrong=0
 #   reproduce: bash tests/campaigns/link_faults.sh ... (this part alone)
+# APP_BAUD (environment): cap the app path's baud (twinslot flash --app-baud).
 set -euo pipefail
 T=$1 BOARD=$2 FW=$3 JOURNAL=$4 CTL=$5 W=$6 ROUNDS=$7 SIZE_KB=$8 MODES=$9 RATES=${10}
 P=${11:-rom}
@@ -73,7 +74,7 @@ for mode in $MODES; do
 			ev0=$(wc -l < events.jsonl)
 			ctl "uart $mode $rate"
 			set +e
-			"$T" flash --path "$P" --port tty --pins board:ctl.sock -q --journal-check --timeout 15 \
+			"$T" flash --path "$P" ${APP_BAUD:+--app-baud $APP_BAUD} --port tty --pins board:ctl.sock -q --journal-check --timeout 15 \
 				--pubkey key/signing-key.pub.pem \
 				--image "r$v" >out.txt 2>err.txt
 			rc=$?

@@ -18,6 +18,7 @@
 #   sweep:  every STRIDE-th operation from FIRST (default 1 1: all of them)
 # Prints "campaign app-cut PART cases=N faults=N old=N new=N bricks=0
 # wrong=0 unconfirmed=0 failures=0" and a "reproduce:" line.
+# APP_BAUD (environment): cap the app path's baud (twinslot flash --app-baud).
 set -euo pipefail
 T=$1 BOARD=$2 FW=$3 JOURNAL=$4 TRUTH=$5 W=$6 MODE=$7 STRIDE=${8:-1} FIRST=${9:-1}
 for f in bootloader.bin app-a.elf app-b.elf; do
@@ -77,7 +78,7 @@ stop_board() { ctl quit; wait "$BPID" || true; BPID=; }
 mkdir uncut; cd uncut
 start_board 1
 mark=$(wc -l <events.jsonl)
-"$T" flash --path app --port tty --pins board:ctl.sock -q --allow-unsigned --image "$IMG" \
+"$T" flash --path app ${APP_BAUD:+--app-baud $APP_BAUD} --port tty --pins board:ctl.sock -q --allow-unsigned --image "$IMG" \
 	--timeout 20 >out.txt 2>err.txt || fail "the uncut update failed"
 wait_until 10 last_app_is 1.1.0 B confirmed || fail "B did not confirm"
 grep -q '"boot0":1' events.jsonl && fail "the uncut update entered the ROM"
@@ -110,7 +111,7 @@ cut_case() { # K: in a directory of its own; prints one verdict line
 	start_board $((k + 7))
 	cp flash.bin before.bin
 	ctl "cut after $k"
-	"$T" flash --path app --port tty --pins board:ctl.sock -q --allow-unsigned --image "$IMG" \
+	"$T" flash --path app ${APP_BAUD:+--app-baud $APP_BAUD} --port tty --pins board:ctl.sock -q --allow-unsigned --image "$IMG" \
 		--timeout 5 >out.txt 2>err.txt &
 	local fp=$!
 	# the host cannot help a board without power: once it is off, stop it
@@ -146,7 +147,7 @@ cut_case() { # K: in a directory of its own; prints one verdict line
 		case "$live" in *" B=pending:"*|*" B=confirmed:"*)
 			echo "WRONG: $CASE: B committed but A runs"; return 0 ;;
 		esac
-		"$T" flash --path auto --port tty --pins board:ctl.sock -q --allow-unsigned \
+		"$T" flash --path auto ${APP_BAUD:+--app-baud $APP_BAUD} --port tty --pins board:ctl.sock -q --allow-unsigned \
 			--image "$IMG" --timeout 20 >retry.txt 2>&1 ||
 			{ echo "FAILURE: $CASE: the retry failed: $(tail -1 retry.txt)"; return 0; }
 		wait_until 10 last_app_is 1.1.0 B confirmed || { echo "UNCONFIRMED: $CASE: retry"; return 0; }
