@@ -36,8 +36,10 @@ wait_until() { # SECONDS COMMAND...
 	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.05; done
 	return 1
 }
-con() { tr -d '\r' <console.txt; }
-has_line() { con | grep -aqF -- "$1"; } # frames at the old baud may precede it on its line
+# the console as text, each line from its twinslot- prefix on (the app path's
+# frames, at another baud, precede the next line on the console copy)
+con() { tr -d '\r' <console.txt | tr -c '[:print:]\n' '?' | sed 's/^.*\(twinslot-\(boot\|app\): \)/\1/'; }
+has_line() { con | grep -qxF -- "$1"; }
 start_board() { # FLASH [board options]
 	cp "$1" flash.bin; shift
 	rm -f tty ctl.sock events.jsonl console.txt
@@ -124,7 +126,7 @@ absent)
 		--out-dir r1.1.0 >/dev/null
 	"$T" compose -o start.bin --bootloader "$FW/bootloader.bin" >/dev/null
 	start_board start.bin --rom-time 10
-	wait_until 10 sh -c "tr -d '\r' <console.txt | grep -q '^twinslot-boot: no bootable image'" ||
+	wait_until 10 sh -c "tr -d '\r' <console.txt | grep -aq 'twinslot-boot: no bootable image'" ||
 		fail "the bootloader did not report an empty board"
 	cp flash.bin before.bin
 	flash 3 --path app --image r1.1.0 --timeout 0

@@ -44,7 +44,9 @@ wait_until() { # SECONDS COMMAND...: poll every 20 ms
 	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.02; done
 	return 1
 }
-con() { tr -d '\r' <console.txt; }
+# the console as text, each line from its twinslot- prefix on (the app path's
+# frames, at another baud, precede the next line on the console copy)
+con() { tr -d '\r' <console.txt | tr -c '[:print:]\n' '?' | sed 's/^.*\(twinslot-\(boot\|app\): \)/\1/'; }
 has_ev() { grep -qF "$1" events.jsonl 2>/dev/null; }
 last_app_is() { # VERSION SLOT WORD [MARK]
 	local c; c=$(con | tail -n +$((${4:-0} + 1)) | grep '^twinslot-' | tail -4)
@@ -174,7 +176,7 @@ for i in "${!ks[@]}"; do
 	mkdir -p "cut$k"
 	(cd "cut$k" && cut_case "$k") >"cut$k.log" 2>&1 &
 	pids+=($!)
-	if [ $((i % 4)) = 3 ] || [ "$i" = $((${#ks[@]} - 1)) ]; then
+	if [ $((i % 2)) = 1 ] || [ "$i" = $((${#ks[@]} - 1)) ]; then
 		for p in "${pids[@]}"; do wait "$p" || true; done
 		pids=()
 	fi

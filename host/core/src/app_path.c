@@ -347,12 +347,14 @@ static int begin(struct ts_update *u)
 	int first = ts_slot_first_sector(b->target);
 	int last = ts_sector_of(base + TS_IMAGE_HDR_SIZE + u->img.app_size - 1u);
 	uint32_t sectors = (uint32_t)(last - first + 1);
-	uint32_t timeout = TS_APPUPD_ERASE_MS * sectors + TS_APPUPD_REPLY_MS;
+	/* Twice the protocol's per-sector budget: an app may erase at x8 (4 s
+	 * a sector at most), and a resent BEGIN would start its erase over. */
+	uint32_t timeout = 2u * TS_APPUPD_ERASE_MS * sectors + TS_APPUPD_REPLY_MS;
 	struct ts_appupd_frame f;
 	uint64_t t0 = now_ms(u);
 
 	u->phase = TS_PHASE_ERASE;
-	for (unsigned i = 0; i < REPLY_TRIES; i++) {
+	for (unsigned i = 0; i < 2u; i++) {
 		int err = stopped(u, "before BEGIN");
 		if (err)
 			return err;
@@ -385,9 +387,9 @@ static int begin(struct ts_update *u)
 			return TS_OK;
 		}
 	}
-	return fail(u, TS_ERR_TIMEOUT, "app path: no answer to BEGIN within %u ms, %u times "
+	return fail(u, TS_ERR_TIMEOUT, "app path: no answer to BEGIN within %u ms, twice "
 		    "(erasing %u sector%s): nothing committed, the running image keeps running",
-		    (unsigned)timeout, REPLY_TRIES, (unsigned)sectors, sectors > 1 ? "s" : "");
+		    (unsigned)timeout, (unsigned)sectors, sectors > 1 ? "s" : "");
 }
 
 /* Fill the window from the source up to `cap` bytes: hashes as it reads. */
