@@ -106,7 +106,7 @@ uint64_t sim_serial_deadline_ns(const struct sim_serial *s);
 /* Bytes still queued for the host (not yet handed to the pty/TCP). */
 size_t sim_serial_tx_pending(const struct sim_serial *s);
 
-/* Drop everything queued in both directions (used at board reset). */
+/* Drop everything queued in both directions (used at power-off). */
 void sim_serial_flush(struct sim_serial *s);
 /* At a reset of a running chip: drop what the host sent (the new program
  * never sees it) and the last tx_unsent bytes for the host (still in the

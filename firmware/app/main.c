@@ -3,12 +3,16 @@
  * It prints a banner with the version and slot read from its own image
  * header, runs a short self-test (RAM patterns and the SHA-256 of its own
  * image against its header), confirms itself through the client library,
- * then feeds the independent watchdog forever with an LED heartbeat.
+ * then serves updates on its console line (the app path) while it feeds the
+ * independent watchdog with an LED heartbeat.
  *
  * Test variants, chosen at build time (TS_APP_VARIANT):
  *   0 normal, 1 hang before confirming (no watchdog feed), 2 HardFault before
  *   confirming, 3 run and feed the watchdog but never confirm, 4 fail the
- *   self-test (and so request a rollback through the client library).
+ *   self-test (and so request a rollback through the client library), 5 the
+ *   normal application without the update service (the host's fallback test).
+ * All others serve updates on the console line (twinslot_update.h) from
+ * their main loop once they run normally.
  * Console lines: docs/bootloader.md ("The example application").
  */
 #include <stdint.h>
@@ -20,6 +24,8 @@
 #include "twinslot/err.h"
 #include "twinslot/image.h"
 #include "twinslot_client.h"
+#include "twinslot_update.h"
+#include "twinslot_update_f407.h"
 #include "uart.h"
 
 #ifndef TS_APP_VARIANT
@@ -30,6 +36,7 @@
 #define VARIANT_FAULT     2
 #define VARIANT_NOCONFIRM 3
 #define VARIANT_SELFTEST_FAIL 4
+#define VARIANT_NOSERVICE 5
 
 #define PREFIX "twinslot-app: "
 
@@ -85,6 +92,71 @@ static void heartbeat_forever(void)
 		ts_delay_ms(250);
 	}
 }
+
+#if TS_APP_VARIANT != VARIANT_NOSERVICE
+/* The app path's receive service (docs/app-update.md): the console line also
+ * takes updates. The core stays on the 16 MHz HSI, so USART1 runs from
+ * 16 MHz (PCLK2, APB2 prescaler 1), where 1000000 baud is exact. */
+static struct ts_update upd;
+static uint32_t hb_last;
+static uint32_t hb_led;
+
+/* One step of the LED heartbeat (every 250 ms) and a watchdog feed: a few
+ * microseconds, so the loop polls the line often enough at 1 Mbaud. */
+static void heartbeat_step(void *ctx)
+{
+	(void)ctx;
+	ts_iwdg_feed();
+	uint32_t now = ts_update_f407_ms();
+	if (now - hb_last >= 250u) {
+		hb_last = now;
+		ts_leds_set(1u << hb_led);
+		hb_led = (hb_led + 1u) & 3u;
+	}
+}
+
+static void report(const struct ts_update_report *r)
+{
+	if (r->committed) {
+		ts_console_puts(PREFIX "update v");
+		ts_console_putversion(r->version);
+		ts_console_puts(" written to slot ");
+		ts_console_putc(ts_slot_name(r->slot));
+		say(r->restart_deferred ? ", pending; restart deferred" : ", pending", NULL);
+	} else {
+		say("update session ended: ", r->err ? ts_strerror(r->err) : "nothing written");
+	}
+	ts_console_puts(PREFIX "line lost ");
+	ts_console_putu(ts_update_f407_lost());
+	say(" bytes so far", NULL);
+}
+
+static void serve_forever(enum ts_slot slot)
+{
+	struct ts_update_io io;
+	ts_update_f407_io(&io, ts_cpu_hz());
+	struct ts_update_cfg cfg = {
+		.running = slot,
+		.uart_clk_hz = ts_cpu_hz(),
+		.console_baud = 115200u,
+		.window = TS_UPDATE_WINDOW_MAX,
+		.may_restart = NULL, /* the example always agrees at once */
+		.idle = heartbeat_step,
+	};
+	int err = ts_update_init(&upd, &cfg, &io);
+	if (err) {
+		say("update service not started: ", ts_strerror(err));
+		heartbeat_forever();
+	}
+	for (;;) {
+		ts_update_poll(&upd);
+		heartbeat_step(NULL);
+		struct ts_update_report r;
+		if (ts_update_take_report(&upd, &r))
+			report(&r);
+	}
+}
+#endif
 
 int main(void)
 {
@@ -147,6 +219,10 @@ int main(void)
 		say("confirm failed: ", ts_strerror(err));
 #endif
 	ts_console_flush();
+#if TS_APP_VARIANT == VARIANT_NOSERVICE
 	heartbeat_forever();
+#else
+	serve_forever(slot);
+#endif
 	return 0;
 }

@@ -10,6 +10,8 @@
 
 #define RAMFUNC __attribute__((section(".RamFunc"), noinline, long_call))
 
+void (*ts_flash_busy_hook)(void);
+
 /* Time-out: 1.5 x the datasheet maximum, as loop iterations. */
 static uint32_t timeout_loops(uint32_t max_us)
 {
@@ -20,12 +22,14 @@ static uint32_t timeout_loops(uint32_t max_us)
  * Start the operation (write cr_go, when not 0, to FLASH_CR), or store one
  * word, then wait while BSY with at most `loops` iterations. Runs from RAM so it keeps
  * counting while flash reads are stalled. Returns the last FLASH_SR value
- * (BSY still set means time-out). Only register accesses inside: no calls.
+ * (BSY still set means time-out). Only register accesses inside, and the
+ * busy hook, which lives in RAM too (flash.h).
  */
 static RAMFUNC uint32_t run_and_wait(uint32_t cr_go, volatile uint32_t *word,
 				     uint32_t value, uint32_t loops)
 {
 	uint32_t sr;
+	void (*hook)(void) = ts_flash_busy_hook;
 	if (word)
 		*word = value;
 	else if (cr_go)
@@ -33,6 +37,8 @@ static RAMFUNC uint32_t run_and_wait(uint32_t cr_go, volatile uint32_t *word,
 	__asm volatile("dsb 0xF" ::: "memory");
 	do {
 		REG32(IWDG_KR) = IWDG_KEY_RELOAD; /* harmless when not running */
+		if (hook)
+			hook();
 		sr = REG32(FLASH_SR);
 	} while ((sr & FLASH_SR_BSY) && --loops);
 	return sr;

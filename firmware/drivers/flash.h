@@ -33,6 +33,15 @@ int ts_flash_erase_sector(int sector);
  * TS_ERR_FLASH without writing it. Same errors as erase. */
 int ts_flash_program(uint32_t addr, const void *data, uint32_t len);
 
+/*
+ * Called on every iteration of the busy-wait loop (also while BSY is set,
+ * when code in flash cannot run): the app path's receive service moves
+ * USART bytes into a RAM ring there. It must live in RAM (.RamFunc) and
+ * touch only RAM and peripherals; NULL (the default): nothing. Each call
+ * only lengthens an iteration, so the time-outs stay at least as long.
+ */
+extern void (*ts_flash_busy_hook)(void);
+
 /* Datasheet maxima (DS8626, x32), in microseconds. */
 #define TS_FLASH_TPROG_MAX_US      100u
 #define TS_FLASH_ERASE16K_MAX_US   500000u

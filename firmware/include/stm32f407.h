@@ -48,8 +48,11 @@
 #define USART_DR(b)       ((b) + 0x04u) /* 30.6.2 */
 #define USART_BRR(b)      ((b) + 0x08u) /* 30.6.3 */
 #define USART_CR1(b)      ((b) + 0x0Cu) /* 30.6.4 */
+#define USART_SR_ORE      (1u << 3)
+#define USART_SR_RXNE     (1u << 5)
 #define USART_SR_TC       (1u << 6)
 #define USART_SR_TXE      (1u << 7)
+#define USART_CR1_RE      (1u << 2)
 #define USART_CR1_TE      (1u << 3)
 #define USART_CR1_UE      (1u << 13)
 /* 115200 baud from a 16 MHz kernel clock, OVER8 = 0 (30.3.4):
@@ -106,6 +109,13 @@
 #define SCB_AIRCR_VECTKEY (0x05FAu << 16)
 #define SCB_AIRCR_SYSRESETREQ (1u << 2)
 #define SCB_ICSR_PENDSTCLR (1u << 25)
+
+/* Cycle counter: ARMv7-M ARM C1.6.5 (DEMCR) and C1.8 (DWT). */
+#define DEMCR             0xE000EDFCu
+#define DEMCR_TRCENA      (1u << 24)
+#define DWT_CTRL          0xE0001000u
+#define DWT_CTRL_CYCCNTENA (1u << 0)
+#define DWT_CYCCNT        0xE0001004u
 
 static inline void cpu_irq_disable(void) { __asm volatile("cpsid i" ::: "memory"); }
 static inline void cpu_irq_enable(void) { __asm volatile("cpsie i" ::: "memory"); }
