@@ -191,10 +191,13 @@ static void on_frame(struct fake_app *a, const struct ts_appupd_frame *f)
 	case TS_APPUPD_BEGIN: on_begin(a, f); break;
 	case TS_APPUPD_DATA: on_data(a, f); break;
 	case TS_APPUPD_END: on_end(a); break;
-	case TS_APPUPD_ABORT:
+	case TS_APPUPD_ABORT: {
+		uint8_t n[8];
+		send(a, TS_APPUPD_NAK, n, ts_appupd_nak_pack(TS_ERR_CANCELED, a->next, n));
 		a->aborts++;
 		a->session = a->begun = false;
 		break;
+	}
 	case TS_APPUPD_RESTART:
 		send(a, TS_APPUPD_RESTARTING, p, ts_appupd_u8_pack(TS_APPUPD_RESTARTING_NOW, p));
 		a->restarts++;

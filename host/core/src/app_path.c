@@ -666,7 +666,18 @@ void ts_app_abort(struct ts_update *u)
 	struct ts_app *a = &u->app;
 	if (!a->active)
 		return;
-	(void)send_tx(u, TS_APPUPD_ABORT, 0);
+	/* ABORT is answered by NAK(CANCELED): once that came the session is
+	 * over and the app back at its console baud; without it the app ends
+	 * the session itself after TS_APPUPD_SESSION_MS. */
+	struct ts_appupd_frame f;
+	char keep0[sizeof u->msg];
+	memcpy(keep0, u->msg, sizeof keep0);
+	for (unsigned i = 0; i < REPLY_TRIES; i++) {
+		if (send_tx(u, TS_APPUPD_ABORT, 0) != TS_OK ||
+		    wait_type(u, TS_APPUPD_NAK, false, TS_APPUPD_REPLY_MS, &f) != 0)
+			break;
+	}
+	memcpy(u->msg, keep0, sizeof keep0);
 	a->active = false;
 	/* The app returns to its console baud when the session ends. */
 	char keep[sizeof u->msg];
