@@ -204,7 +204,9 @@ static void failure_after_begin_falls_back_only_in_auto(void **state)
 	app.silent_after = 12; /* the app stops answering in the middle */
 	uint32_t len = make_image(img, TS_SLOT_B, TS_VERSION(2, 1, 0), 7, 150000);
 	struct ts_update_cfg c = cfg(TS_PATH_APP);
-	assert_int_equal(flash_image(&fb, &u, &c, img, len, true, NULL), TS_ERR_TIMEOUT);
+	int err = flash_image(&fb, &u, &c, img, len, true, NULL);
+	assert_true(err == TS_ERR_TIMEOUT || err == TS_ERR_IO);
+	assert_non_null(strstr(u.msg, "nothing committed"));
 	assert_false(u.committed);
 	assert_int_equal(fb.rom_entries, 0);
 	/* nothing committed: B has no header, no record; A untouched */
@@ -233,7 +235,8 @@ static void failure_after_begin_falls_back_only_in_auto(void **state)
 	board_with_a(&fb, &app);
 	app.silent_after = 12;
 	len = make_image(img, TS_SLOT_B, TS_VERSION(2, 1, 0), 7, 150000);
-	assert_int_equal(flash_image(&fb, &u, &c, img, len, false, NULL), TS_ERR_TIMEOUT);
+	err = flash_image(&fb, &u, &c, img, len, false, NULL);
+	assert_true(err == TS_ERR_TIMEOUT || err == TS_ERR_IO);
 	assert_non_null(strstr(u.msg, "cannot start over"));
 	assert_int_equal(fb.rom_entries, 0);
 	fake_board_close(&fb);
