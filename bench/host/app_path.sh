@@ -68,7 +68,7 @@ run() { # PATH RELEASE SLOT: prints "wall_ms pending_ms downtime_ns resets stall
 	stalls=$(awk '/"type":"reset"/ { exit } /"type":"flash_stall"/ { n++ } END { print n + 0 }' ev.txt)
 	sns=$(awk '/"type":"reset"/ { exit } /"type":"flash_stall"/ { s = $0; sub(/.*"ns":/, "", s); sub(/[,}].*/, "", s); t += s; if (s + 0 > m) m = s + 0 }
 		END { printf "%d %d", t, m }' ev.txt)
-	baud=$(grep '"type":"uart_enable"' ev.txt | awk '/"type":"reset"/ { exit } { print }' | tail -1 | field baud)
+	baud=$(awk '/"type":"reset"/ { exit } /"type":"uart_enable"/ { l = $0 } END { print l }' ev.txt | field baud)
 	[ -n "$pend" ] && [ -n "$down_from" ] && [ -n "$down_to" ] || fail "events incomplete for --path $1"
 	echo "$((t1 - t0)) $((pend - t0)) $((down_to - down_from)) $resets $stalls $sns ${baud:-?}" \
 		"$((pend_b - b0)) $((down_to - b0))"
