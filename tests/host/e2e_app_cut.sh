@@ -109,7 +109,7 @@ echo "app path: $nops flash operations (erases 1-$((b_first - 1)), body $b_first
 cut_case() { # K: in a directory of its own; prints one verdict line
 	local k=$1
 	trap '[ -n "$BPID" ] && kill $BPID 2>/dev/null || true' EXIT
-	CASE="cut after $k ($(sed -n "${k}p" ../app_ops.txt || echo bootloader))"
+	CASE="cut after $k ($(sed -n "${k}p" ../app_ops.txt | grep . || echo "the bootloader's first after the restart"))"
 	start_board $((k + 7))
 	cp flash.bin before.bin
 	ctl "cut after $k"
