@@ -396,7 +396,9 @@ int ts_update_connect(struct ts_update *u)
 	u->app.active = u->app.used = u->app.refused = false;
 	if (u->cfg.path != TS_PATH_ROM) {
 		int err = ts_app_offer(u);
-		if (err != TS_ERR_NOENT || u->cfg.path == TS_PATH_APP) {
+		/* auto: whatever kept the service from answering usefully (none,
+		 * another protocol version, a malformed HELLO) goes to the ROM */
+		if (err == TS_OK || err == TS_ERR_CANCELED || u->cfg.path == TS_PATH_APP) {
 			if (err == TS_ERR_NOENT)
 				snprintf(u->msg + strlen(u->msg), sizeof u->msg - strlen(u->msg),
 					 " (--path app; auto would use the ROM bootloader)");
