@@ -46,6 +46,12 @@ static uint32_t now_ms(struct ts_update *u)
 	return u->io.ms(u->io.ctx);
 }
 
+static void pump(struct ts_update *u)
+{
+	if (u->io.pump)
+		u->io.pump(u->io.ctx);
+}
+
 static void idle(struct ts_update *u)
 {
 	if (u->cfg.idle)
@@ -284,6 +290,7 @@ static void on_data(struct ts_update *u, const struct ts_appupd_frame *f)
 	u->reply_due = 1;
 	u->last_seq = f->seq;
 	int err = ts_appupd_data_parse(f->payload, f->len, &off, &flags, &data, &n);
+	pump(u);
 	if (err) {
 		u->win_err = TS_ERR_PROTO;
 	} else if (u->xfer != TS_UPD_RECEIVING) {
@@ -389,17 +396,18 @@ static void on_restart(struct ts_update *u, const struct ts_appupd_frame *f)
 	end_session(u, TS_OK);
 }
 
-static void on_frame(struct ts_update *u, const struct ts_appupd_frame *f)
+static void on_frame(struct ts_update *u, const struct ts_appupd_frame *f, uint32_t now)
 {
 	uint8_t v8;
 	uint32_t v32;
+	pump(u);
 	u->baud_unconfirmed = 0; /* a good frame: the line works at this baud */
 	if (!u->session) {
 		if (f->type != TS_APPUPD_HELLO_REQ)
 			return; /* idle: only a HELLO_REQ (or the offer) starts a session */
 		start_session(u);
 	}
-	u->last_frame_ms = now_ms(u);
+	u->last_frame_ms = now;
 	switch (f->type) {
 	case TS_APPUPD_HELLO_REQ:
 		if (ts_appupd_hello_req_parse(f->payload, f->len, &v8) != TS_OK)
@@ -489,21 +497,35 @@ static void offer_byte(struct ts_update *u, uint8_t c)
 
 void ts_update_poll(struct ts_update *u)
 {
-	uint32_t now = now_ms(u);
+	/* Idle with nothing arriving, nothing is timed: no clock read (on the
+	 * virtual board every register read is costly, and an idle application
+	 * polls all the time). */
+	int timed = u->session || u->baud_unconfirmed || ts_appupd_dec_busy(&u->dec);
+	uint32_t now = timed ? now_ms(u) : 0;
 	int c;
 	while ((c = u->io.rx(u->io.ctx)) >= 0) {
+		if (!timed) {
+			timed = 1;
+			now = now_ms(u);
+		}
 		u->last_rx_ms = now;
 		if (!ts_appupd_dec_busy(&u->dec) && c != TS_APPUPD_SOF)
 			offer_byte(u, (uint8_t)c);
 		struct ts_appupd_frame f;
 		int r = ts_appupd_dec_push(&u->dec, (uint8_t)c, &f);
+		pump(u); /* a second look per byte: decoding may take longer than a byte */
 		if (r == 1) {
-			on_frame(u, &f);
-			now = u->last_rx_ms = now_ms(u);
+			on_frame(u, &f, now);
+			/* after a long step (erase, window, commit) time has moved;
+			 * a DATA frame just held is the hot path: no clock read */
+			if (f.type != TS_APPUPD_DATA || !u->nwin)
+				now = u->last_rx_ms = now_ms(u);
 		} else if (r < 0 && u->xfer == TS_UPD_RECEIVING) {
 			u->reply_due = 1; /* a frame lost: answer on silence */
 		}
 	}
+	if (!timed)
+		return;
 	if (ts_appupd_dec_busy(&u->dec) && now - u->last_rx_ms > TS_APPUPD_INTERBYTE_MS) {
 		ts_appupd_dec_reset(&u->dec);
 		if (u->session && u->xfer == TS_UPD_RECEIVING)

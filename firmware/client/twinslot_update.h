@@ -43,7 +43,9 @@
 /* The console line. rx: the next received byte or -1; tx: send n bytes
  * (blocking); flush: until the last bit has left; set_baud: switch the
  * USART (both directions); ms: a free-running millisecond clock; reset:
- * restart the chip (does not return on the chip). */
+ * restart the chip (does not return on the chip). pump, when not NULL, is
+ * called at the few longer steps between two received bytes (a frame's
+ * end) so a fast line does not overrun the USART there. */
 struct ts_update_io {
 	int (*rx)(void *ctx);
 	void (*tx)(void *ctx, const uint8_t *p, uint32_t n);
@@ -51,6 +53,7 @@ struct ts_update_io {
 	void (*set_baud)(void *ctx, uint32_t baud);
 	uint32_t (*ms)(void *ctx);
 	void (*reset)(void *ctx);
+	void (*pump)(void *ctx); /* optional: move received bytes aside now (cheap) */
 	void *ctx;
 };
 

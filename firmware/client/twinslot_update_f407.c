@@ -116,6 +116,12 @@ static void line_reset(void *ctx)
 		;
 }
 
+static void line_pump(void *ctx)
+{
+	(void)ctx;
+	pump();
+}
+
 uint32_t ts_update_f407_lost(void)
 {
 	return lost;
@@ -135,5 +141,6 @@ void ts_update_f407_io(struct ts_update_io *io, uint32_t uart_clk_hz)
 	io->set_baud = line_set_baud;
 	io->ms = line_ms;
 	io->reset = line_reset;
+	io->pump = line_pump;
 	io->ctx = 0;
 }

@@ -270,7 +270,7 @@ static int setup(void **state)
 		.may_restart = app_may_restart,
 		.idle = app_idle,
 	};
-	struct ts_update_io io = {io_rx, io_tx, io_flush, io_set_baud, io_ms, io_reset, NULL};
+	struct ts_update_io io = {io_rx, io_tx, io_flush, io_set_baud, io_ms, io_reset, NULL, NULL};
 	assert_int_equal(ts_update_init(&u, &cfg, &io), TS_OK);
 	return 0;
 }
