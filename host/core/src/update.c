@@ -394,7 +394,11 @@ int ts_update_connect(struct ts_update *u)
 {
 	u->fell_back = false;
 	u->app.active = u->app.used = u->app.refused = false;
-	if (u->cfg.path != TS_PATH_ROM) {
+	if (u->cfg.verify_slots && u->cfg.path == TS_PATH_APP)
+		return fail(u, TS_ERR_UNSUPPORTED, "--verify reads both slot bodies through the ROM "
+			    "bootloader: not with --path app");
+	/* verify_slots: only the ROM can read the slots back */
+	if (u->cfg.path != TS_PATH_ROM && !u->cfg.verify_slots) {
 		int err = ts_app_offer(u);
 		/* auto: whatever kept the service from answering usefully (none,
 		 * another protocol version, a malformed HELLO) goes to the ROM */
