@@ -207,7 +207,6 @@ static void reset_peripherals(struct board *b, enum board_reset_cause cause)
 {
 	b->fix_pending = false;
 	b->stall_until_ns = 0; /* the flash interface resets too: no BSY, no stall */
-	b->read_trap_want = false;
 	b->slot_entered = false;
 	b->pending_lockup = false;
 	b->pending_reset = -1;

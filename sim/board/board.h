@@ -161,16 +161,13 @@ struct board {
 	                          hold translations of it) since the last TB flush */
 	/* Single-bank stall (RM0090 3.5): while a program or erase is in
 	 * progress, a fetch from flash or a data read of it stalls the core
-	 * until the operation ends. The block hook (fetch) or the read trap
-	 * (data reads, armed while an erase is in progress) stops the slice
-	 * and sets stall_until_ns; board_run then lets board time pass without
-	 * running the core (USART bytes keep landing, and overrun, as on
-	 * silicon). */
+	 * until the operation ends. The block hook stops the slice before a
+	 * block in flash and sets stall_until_ns; board_run then lets board
+	 * time pass without running the core (USART bytes keep landing, and
+	 * overrun, as on silicon). Data reads are not stalled. */
 	uint64_t stall_until_ns; /* 0: not stalled */
 	uint64_t stalls;         /* stalls since the board started */
 	uint64_t stall_ns;       /* their total duration */
-	bool read_trap_want;     /* an erase from RAM code is in progress */
-	bool read_trap_on;       /* flash mapped fetch-only: data reads trap */
 	bool slot_entered;       /* code in a slot (5-10) ran since the last reset */
 
 	/* peripherals */

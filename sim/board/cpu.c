@@ -105,40 +105,6 @@ static bool hook_write_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int 
 	return false;
 }
 
-/* A data read of flash while the read trap is armed (an erase in progress,
- * flash mapped fetch-only): the read stalls until the erase ends. The read
- * completes with the array's content (already the erased one) and the core
- * stops after this block. */
-static bool hook_read_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
-			   int64_t value, void *ud)
-{
-	(void)uc;
-	(void)type;
-	(void)size;
-	(void)value;
-	struct board *b = ud;
-	uint32_t a = (uint32_t)addr;
-	if (a < TS_FLASH_SIZE || (a >= TS_FLASH_BASE && a < TS_FLASH_BASE + TS_FLASH_SIZE)) {
-		bd_flash_if_stall(b, b->blk_pc, "read");
-		return true;
-	}
-	char why[64];
-	snprintf(why, sizeof why, "read of non-readable 0x%08" PRIx32, a);
-	board_lockup(b, why, 0);
-	return false;
-}
-
-/* Arm or disarm the read trap (outside uc_emu_start only). */
-static void sync_read_trap(struct board *b)
-{
-	if (b->read_trap_want == b->read_trap_on)
-		return;
-	uint32_t perms = b->read_trap_want ? UC_PROT_EXEC : UC_PROT_READ | UC_PROT_EXEC;
-	if (uc_mem_protect(b->uc, 0x00000000u, TS_FLASH_SIZE, perms) == UC_ERR_OK &&
-	    uc_mem_protect(b->uc, TS_FLASH_BASE, TS_FLASH_SIZE, perms) == UC_ERR_OK)
-		b->read_trap_on = b->read_trap_want;
-}
-
 static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 			  int64_t value, void *ud)
 {
@@ -229,7 +195,6 @@ int bd_cpu_open(struct board *b)
 	    uc_hook_add(b->uc, &h, UC_HOOK_MEM_WRITE_PROT, (void *)hook_write_prot, b, 1, 0) ||
 	    uc_hook_add(b->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)hook_unmapped, b, 1, 0) ||
 	    uc_hook_add(b->uc, &h, UC_HOOK_MEM_FETCH_PROT, (void *)hook_fetch_prot, b, 1, 0) ||
-	    uc_hook_add(b->uc, &h, UC_HOOK_MEM_READ_PROT, (void *)hook_read_prot, b, 1, 0) ||
 	    uc_hook_add(b->uc, &h, UC_HOOK_INTR, (void *)hook_intr, b, 1, 0))
 		return TS_ERR_STATE;
 	return TS_OK;
@@ -315,7 +280,6 @@ void board_run(struct board *b, uint64_t until_ns)
 		return;
 	}
 	bd_flash_if_service(b);
-	sync_read_trap(b);
 	uint64_t cyc = (until_ns - now) * b->hclk_hz / 1000000000ull;
 	if (cyc < 1)
 		cyc = 1;

@@ -10,19 +10,16 @@
  * during a program/erase stalls the bus until it ends):
  *   - a fetch from flash while BSY (the block hook, at the next translated
  *     block from flash: code that runs from flash stalls right after its
- *     store or STRT, RAM code that returns to flash stalls there) and a data
- *     read of flash while an erase is in progress (the read trap: flash is
- *     mapped fetch-only until the erase ends) stop the core until the
- *     operation ends; board time passes meanwhile (board_run), the IWDG
- *     counts, host bytes land in the USART and overrun. Event
- *     `flash_stall {pc, by, ns}`, counted in `stalls`.
+ *     store or STRT, RAM code that returns to flash stalls there) stops the
+ *     core until the operation ends; board time passes meanwhile
+ *     (board_run), the IWDG counts, host bytes land in the USART and
+ *     overrun. Event `flash_stall {pc, by, ns}`, counted in `stalls`.
  *   - code running from RAM that touches no flash keeps running: SR.BSY
  *     reads 1 until the duration has passed on the board's clock; a store to
  *     flash or a CR write while BSY waits until it clears (the clock jumps
  *     inside the instruction).
- *   Not modelled: a data read of flash by RAM code during a program (at
- *   most 100 us; the read trap is armed for erases only, since arming it
- *   costs a slice stop) stalls nothing.
+ *   Not modelled: a data read of flash by RAM code while BSY stalls
+ *   nothing (docs/virtual-board.md says why the read trap was dropped).
  * EOP is set at the end of a successful operation only when CR.EOPIE is set,
  * OPERR only when CR.ERRIE is set (RM0090 3.9.4).
  */
@@ -89,7 +86,6 @@ void bd_flash_if_service(struct board *b)
 {
 	if (b->fi.busy_until_ns && board_now(b) >= b->fi.busy_until_ns) {
 		b->fi.busy_until_ns = 0;
-		b->read_trap_want = false;
 		if (b->fi.eop_pending && (b->fi.cr & CR_EOPIE))
 			b->fi.sr |= SR_EOP;
 		b->fi.eop_pending = false;
@@ -124,19 +120,12 @@ bool bd_flash_if_stall(struct board *b, uint32_t pc, const char *by)
 
 /* The operation takes dur_ns: BSY until then. The core stalls at its next
  * fetch from flash (the block hook: code that runs from flash stalls right
- * after the store or STRT) or, during an erase, its next data read of flash
- * (the read trap, armed between slices: the slice ends at the next block). */
-static void take_time(struct board *b, uint64_t dur_ns, bool erase)
+ * after the store or STRT). */
+static void take_time(struct board *b, uint64_t dur_ns)
 {
 	uint64_t now = board_now(b);
 	b->fi.busy_until_ns = now + dur_ns;
 	b->fi.eop_pending = true;
-	uint32_t pc = b->blk_pc;
-	bool from_flash = (pc >= TS_FLASH_BASE && pc < TS_FLASH_BASE + TS_FLASH_SIZE) || pc < TS_FLASH_SIZE;
-	if (erase && !from_flash) {
-		b->read_trap_want = true;
-		end_slice_at_block(b);
-	}
 }
 
 static void wait_not_busy(struct board *b)
@@ -184,7 +173,7 @@ static void start_erase(struct board *b)
 	}
 	handle_result(b, rc, "erase");
 	if (rc == 0)
-		take_time(b, dur, true);
+		take_time(b, dur);
 }
 
 void bd_flash_if_store(struct board *b, uint32_t addr, int size, uint64_t value)
@@ -226,7 +215,7 @@ void bd_flash_if_store(struct board *b, uint32_t addr, int size, uint64_t value)
 	board_flash_changed(b, off, unit);
 	handle_result(b, rc, "program");
 	if (rc == 0)
-		take_time(b, dur, false);
+		take_time(b, dur);
 }
 
 uint32_t bd_flash_if_read(struct board *b, uint32_t off)

@@ -106,14 +106,15 @@ flash_stall_loses_bytes_ram_keeps_them)
 	expect_line "flash n=00000001 ore=00000001"
 	# code in RAM keeps polling the USART while BSY: all 64 bytes
 	expect_line "ram n=00000040 ore=00000000"
-	# code in RAM that reads flash during the erase stalls at that read
-	expect_line "ramread n=00000001 ore=00000001"
-	[ "$(grep -c '"type":"flash_stall"' "$T/ev")" = 2 ] || fail "expected 2 flash_stall events"
+	# code in RAM that reads a flash word during the erase: data reads are
+	# not stalled (the read trap is off, docs/virtual-board.md), so it
+	# keeps its bytes too, and the word reads what flash holds
+	expect_line "ramread n=00000040 ore=00000000"
+	[ "$(grep -c '"type":"flash_stall"' "$T/ev")" = 1 ] || fail "expected 1 flash_stall event"
 	expect_event '"type":"flash_stall","pc":134[0-9]*,"by":"fetch","ns":\(1000000000\|9[0-9]\{8\}\)'
-	expect_event '"type":"flash_stall","pc":536[0-9]*,"by":"read","ns":\(1000000000\|9[0-9]\{8\}\)'
 	expect_event '"type":"uart_overrun"'
-	echo "$state" | grep -q " stalls=2 stall_ns=1[0-9]\{9\}$" || fail "state: $state"
-	expect_event '"type":"exit".*"stalls":2,'
+	echo "$state" | grep -q " stalls=1 stall_ns=1[0-9]\{9\}$" || fail "state: $state"
+	expect_event '"type":"exit".*"stalls":1,'
 	;;
 iwdg_aircr_lockup_resets)
 	make_flash resets

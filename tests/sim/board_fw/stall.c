@@ -4,7 +4,8 @@
  * started by the host sending a letter then 64 bytes at 115200:
  *   flash    the erase is started and the USART polled by code in flash
  *   ram      both by code in RAM
- *   ramread  by code in RAM that reads one flash word after STRT
+ *   ramread  by code in RAM that reads one flash word after STRT (data
+ *            reads are not stalled by the board: it keeps its bytes)
  * Each round prints "NAME n=<bytes received> ore=<overrun seen>". */
 #include "fw.h"
 
