@@ -71,8 +71,8 @@ static void rx_catchup(struct board *b, int n)
 static void line_update(struct board *b, int n)
 {
 	struct usart *u = &b->usart[n];
-	if (!b->serial || !(u->cr1 & CR1_UE))
-		return;
+	if (!b->serial || !b->serial->cfg.paced || !(u->cr1 & CR1_UE))
+		return; /* unpaced, the line has no rate */
 	uint32_t brr = u->brr ? u->brr : 16;
 	uint32_t stop = ((u->cr2 >> 12) & 3u) == 2u ? 2u : 1u;
 	sim_serial_set_line(b->serial, board_pclk_hz(b, n == 0 ? 2 : 1) / brr,
