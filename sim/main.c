@@ -257,8 +257,10 @@ int main(int argc, char **argv)
 	/* let queued output reach the host */
 	for (uint64_t i = 1; i <= 2000 && sim_serial_tx_pending(&serial); i++)
 		sim_serial_step(&serial, board_now(&b) + i * 1000000ull);
-	sim_eventf(&b.ev, board_now(&b), "exit", "\"mode\":\"%s\",\"cycles\":%" PRIu64 ",\"resets\":%" PRIu32,
-		   board_mode_name(b.mode), b.cycles, b.reset_count);
+	sim_eventf(&b.ev, board_now(&b), "exit",
+		   "\"mode\":\"%s\",\"cycles\":%" PRIu64 ",\"resets\":%" PRIu32 ",\"stalls\":%" PRIu64
+		   ",\"stall_ns\":%" PRIu64,
+		   board_mode_name(b.mode), b.cycles, b.reset_count, b.stalls, b.stall_ns);
 	if (console && console != stdout)
 		fclose(console);
 	else if (console)

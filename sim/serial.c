@@ -30,7 +30,15 @@ static bool chance(struct sim_serial *s, uint32_t ppm)
 
 static uint64_t byte_ns(const struct sim_serial *s)
 {
-	return (uint64_t)s->cfg.bits_per_byte * 1000000000ull / s->cfg.baud;
+	uint32_t baud = s->line_baud ? s->line_baud : s->cfg.baud;
+	unsigned bits = s->line_bits ? s->line_bits : s->cfg.bits_per_byte;
+	return (uint64_t)bits * 1000000000ull / baud;
+}
+
+void sim_serial_set_line(struct sim_serial *s, uint32_t baud, unsigned bits)
+{
+	s->line_baud = baud;
+	s->line_bits = baud ? bits : 0;
 }
 
 static void set_nonblock(int fd)
@@ -301,7 +309,8 @@ void sim_serial_flush(struct sim_serial *s)
 	s->tx.len = 0;
 }
 
-void sim_serial_flush_rx(struct sim_serial *s)
+void sim_serial_reset_flush(struct sim_serial *s, size_t tx_unsent)
 {
 	s->rx.len = 0;
+	s->tx.len -= tx_unsent < s->tx.len ? tx_unsent : s->tx.len;
 }

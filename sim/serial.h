@@ -72,6 +72,8 @@ struct sim_serial {
 	struct sim_events *ev;
 	uint64_t rng;
 	uint64_t rx_bytes, tx_bytes; /* delivered so far */
+	uint32_t line_baud;     /* 0: cfg.baud; else the rate the board set */
+	unsigned line_bits;     /* bits per byte with line_baud */
 };
 
 /* Create the pty (raw mode), the symlink and the TCP listener as configured.
@@ -106,7 +108,14 @@ size_t sim_serial_tx_pending(const struct sim_serial *s);
 
 /* Drop everything queued in both directions (used at power-off). */
 void sim_serial_flush(struct sim_serial *s);
-/* Drop only the host bytes not yet delivered (a reset of the board). */
-void sim_serial_flush_rx(struct sim_serial *s);
+/* At a reset of a running chip: drop what the host sent (the new program
+ * never sees it) and the last tx_unsent bytes for the host (still in the
+ * USART, not yet on the wire); what the USART finished sending still
+ * reaches the host, as on a real line. */
+void sim_serial_reset_flush(struct sim_serial *s, size_t tx_unsent);
+/* Pacing follows the board's UART: baud and bits per frame of the USART the
+ * firmware enabled (the wire runs at the rate the board transmits at; a
+ * host at another rate is not modelled). baud 0: back to cfg (reset, ROM). */
+void sim_serial_set_line(struct sim_serial *s, uint32_t baud, unsigned bits);
 
 #endif

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 	cfg.allow_unsigned = true; /* the benchmark's images are unsigned */
 	cfg.outcome_timeout_ms = 30000;
 	ts_update_init(&u, &port, &cfg);
-	struct ts_source src = { file_read, f };
+	struct ts_source src = { file_read, f, NULL };
 	int err = ts_update_flash(&u, &src);
 	fclose(f);
 	ts_linux_close(lx);

@@ -208,6 +208,8 @@ void board_close(struct board *b)
 static void reset_peripherals(struct board *b, enum board_reset_cause cause)
 {
 	b->fix_pending = false;
+	b->stall_until_ns = 0; /* the flash interface resets too: no BSY, no stall */
+	b->slot_entered = false;
 	b->pending_lockup = false;
 	b->pending_reset = -1;
 	b->lockup_pc = 0;
@@ -232,6 +234,7 @@ void board_reset(struct board *b, enum board_reset_cause cause)
 	if (!b->powered)
 		return;
 	uint64_t now = board_now(b);
+	bool was_cpu = b->mode == BOARD_CPU || b->mode == BOARD_LOCKUP;
 	set_mode(b, BOARD_OFF);
 	b->idle_ns = now;
 	b->reset_count++;
@@ -242,6 +245,10 @@ void board_reset(struct board *b, enum board_reset_cause cause)
 		memset(b->ccm, 0, BOARD_CCM_SIZE);
 		bd_iwdg_power_on(b);
 	}
+	if (b->serial && was_cpu)
+		sim_serial_reset_flush(b->serial, bd_usart_unsent(b));
+	else if (b->serial)
+		sim_serial_flush(b->serial);
 	reset_peripherals(b, cause);
 	b->reset_ns = now;
 	b->reset_cyc = b->cycles;

@@ -166,6 +166,15 @@ struct board {
 	uint64_t entry_ns, entry_insns;
 	uint32_t entry_pc;
 	uint32_t hclk_max_hz;  /* highest HCLK since the last reset */
+	/* Single-bank stall (RM0090 3.5): while a program or erase is in
+	 * progress, a fetch from flash or a data read of it stalls the core
+	 * until the operation ends. The block hook stops the slice before a
+	 * block in flash and sets stall_until_ns; board_run then lets board
+	 * time pass without running the core (USART bytes keep landing, and
+	 * overrun, as on silicon). Data reads are not stalled. */
+	uint64_t stall_until_ns; /* 0: not stalled */
+	uint64_t stalls;         /* stalls since the board started */
+	uint64_t stall_ns;       /* their total duration */
 
 	/* peripherals */
 	struct flash_if fi;
@@ -237,6 +246,9 @@ void bd_flash_if_write(struct board *b, uint32_t off, uint32_t v);
 /* A CPU store into flash (from the write-protect hook). */
 void bd_flash_if_store(struct board *b, uint32_t addr, int size, uint64_t value);
 void bd_flash_if_service(struct board *b);
+/* The core touched flash (fetch or data read, `by`) at pc: stall it until
+ * the operation in progress ends. True when it stalls (the caller stops). */
+bool bd_flash_if_stall(struct board *b, uint32_t pc, const char *by);
 
 void bd_rcc_reset(struct board *b, enum board_reset_cause cause);
 uint32_t bd_rcc_read(struct board *b, uint32_t off);
@@ -253,6 +265,8 @@ uint32_t bd_usart_read(struct board *b, int n, uint32_t off);
 void bd_usart_write(struct board *b, int n, uint32_t off, uint32_t v);
 /* Pull host bytes from the serial endpoint into enabled USARTs. */
 void bd_usart_service(struct board *b);
+/* Bytes written to a USART's DR whose frame has not ended yet. */
+size_t bd_usart_unsent(struct board *b);
 
 void bd_iwdg_power_on(struct board *b);
 uint32_t bd_iwdg_read(struct board *b, uint32_t off);

@@ -120,10 +120,11 @@ void control_exec(struct board *b, const char *line, char *out, size_t cap, bool
 		uint32_t pc = b->mode == BOARD_LOCKUP ? b->lockup_pc : b->pc;
 		snprintf(out, cap,
 			 "ok mode=%s pc=0x%08" PRIx32 " cycles=%" PRIu64 " resets=%" PRIu32
-			 " uptime_ns=%" PRIu64 " hclk=%" PRIu32 " boot0=%d nrst=%d power=%s iwdg=%s",
+			 " uptime_ns=%" PRIu64 " hclk=%" PRIu32 " boot0=%d nrst=%d power=%s iwdg=%s"
+			 " stalls=%" PRIu64 " stall_ns=%" PRIu64,
 			 board_mode_name(b->mode), pc, b->cycles, b->reset_count, board_now(b), b->hclk_hz,
 			 b->boot0, b->nrst_low ? 0 : 1, b->powered ? "on" : "off",
-			 b->iwdg.running ? "running" : "stopped");
+			 b->iwdg.running ? "running" : "stopped", b->stalls, b->stall_ns);
 	} else if (!strcmp(cmd, "cut") && n >= 2) {
 		if (!strcmp(a1, "after") && n == 3 && atoll(a2) > 0) {
 			sim_flash_arm_cut(&b->flash, (uint64_t)atoll(a2));

@@ -60,8 +60,9 @@ static void note_slot_entry(struct board *b, uint32_t addr)
 	b->entry_ns = board_now(b) - b->reset_ns;
 	b->entry_insns = b->cycles - b->reset_cyc;
 	sim_eventf(&b->ev, board_now(b), "slot_entry",
-		   "\"addr\":%" PRIu32 ",\"insns\":%" PRIu64 ",\"ns\":%" PRIu64 ",\"hclk_max_hz\":%" PRIu32,
-		   addr, b->entry_insns, b->entry_ns, b->hclk_max_hz);
+		   "\"addr\":%" PRIu32 ",\"slot\":\"%c\",\"insns\":%" PRIu64 ",\"ns\":%" PRIu64
+		   ",\"hclk_max_hz\":%" PRIu32,
+		   addr, addr < TS_SLOT_B_ADDR ? 'A' : 'B', b->entry_insns, b->entry_ns, b->hclk_max_hz);
 }
 
 static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
@@ -83,6 +84,11 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 	}
 	if (!b->slot_entered && (uint32_t)addr - TS_SLOT_A_ADDR < TS_JOURNAL_ADDR - TS_SLOT_A_ADDR)
 		note_slot_entry(b, (uint32_t)addr);
+	if (fa < TS_FLASH_SIZE && b->fi.busy_until_ns && bd_flash_if_stall(b, (uint32_t)addr, "fetch"))
+	{
+		uc_emu_stop(uc); /* single bank busy: this block runs after the stall */
+		return;
+	}
 	b->blk_pc = (uint32_t)addr;
 	b->cycles += block_insns(b, addr, size);
 }
@@ -272,6 +278,16 @@ void board_run(struct board *b, uint64_t until_ns)
 		return;
 	if (until_ns - now > 1000000000ull)
 		until_ns = now + 1000000000ull;
+	if (b->stall_until_ns) {
+		/* stalled on the busy flash bank: time passes, the core waits */
+		uint64_t to = b->stall_until_ns < until_ns ? b->stall_until_ns : until_ns;
+		b->cycles += ((to - now) * b->hclk_hz + 999999999ull) / 1000000000ull;
+		if (board_now(b) >= b->stall_until_ns)
+			b->stall_until_ns = 0;
+		bd_flash_if_service(b);
+		return;
+	}
+	bd_flash_if_service(b);
 	uint64_t cyc = (until_ns - now) * b->hclk_hz / 1000000000ull;
 	if (cyc < 1)
 		cyc = 1;

@@ -67,9 +67,36 @@ static void rx_catchup(struct board *b, int n)
 	}
 }
 
+/* The wire runs at the rate of the USART the firmware enabled last. */
+static void line_update(struct board *b, int n)
+{
+	struct usart *u = &b->usart[n];
+	if (!b->serial || !b->serial->cfg.paced || !(u->cr1 & CR1_UE))
+		return; /* unpaced, the line has no rate */
+	uint32_t brr = u->brr ? u->brr : 16;
+	uint32_t stop = ((u->cr2 >> 12) & 3u) == 2u ? 2u : 1u;
+	sim_serial_set_line(b->serial, board_pclk_hz(b, n == 0 ? 2 : 1) / brr,
+			    1u + ((u->cr1 & CR1_M) ? 9u : 8u) + stop);
+}
+
+size_t bd_usart_unsent(struct board *b)
+{
+	uint64_t now = board_now(b);
+	size_t n = 0;
+	for (int k = 0; k < 2; k++) {
+		const struct usart *u = &b->usart[k];
+		uint64_t f = frame_ns(b, k);
+		if (u->tc_ns > now && f)
+			n += (size_t)((u->tc_ns - now + f - 1) / f);
+	}
+	return n;
+}
+
 void bd_usart_reset(struct board *b)
 {
 	memset(b->usart, 0, sizeof b->usart);
+	if (b->serial)
+		sim_serial_set_line(b->serial, 0, 0);
 }
 
 void bd_usart_service(struct board *b)
@@ -78,25 +105,24 @@ void bd_usart_service(struct board *b)
 		return;
 	uint8_t buf[256];
 	uint64_t now = board_now(b);
-	/* Take from the line only what the receiving queues can hold: bytes
-	 * read and then dropped would vanish silently (a frame longer than the
-	 * queue, written at once, lost its tail). With no receiver enabled the
-	 * bytes are lost, as on a disabled UART. */
-	size_t cap = sizeof buf;
+	/* Take from the endpoint only what the line queues can hold: the
+	 * queue is the wire (bytes land one frame apart), and the endpoint
+	 * keeps the rest (unpaced, a host writes faster than the wire). What
+	 * lands while RXNE is set is lost (rx_catchup), as on silicon. */
+	size_t room = sizeof buf;
 	for (int k = 0; k < 2; k++) {
 		struct usart *u = &b->usart[k];
 		if ((u->cr1 & (CR1_UE | CR1_RE)) != (CR1_UE | CR1_RE))
 			continue;
 		rx_catchup(b, k);
-		if (sizeof u->rxq - u->rxq_len < cap)
-			cap = sizeof u->rxq - u->rxq_len;
+		if (sizeof u->rxq - u->rxq_len < room)
+			room = sizeof u->rxq - u->rxq_len;
 	}
-	size_t n = sim_serial_read(b->serial, buf, cap, now);
+	size_t n = room ? sim_serial_read(b->serial, buf, room, now) : 0;
 	for (int k = 0; k < 2; k++) {
 		struct usart *u = &b->usart[k];
 		if ((u->cr1 & (CR1_UE | CR1_RE)) != (CR1_UE | CR1_RE))
 			continue;
-		rx_catchup(b, k);
 		for (size_t i = 0; i < n; i++) {
 			if (u->rxq_len == sizeof u->rxq)
 				break;
@@ -175,7 +201,10 @@ void bd_usart_write(struct board *b, int n, uint32_t off, uint32_t v)
 			u->sr &= ~SR_RXNE;
 		break;
 	case 0x04: transmit(b, n, v); break;
-	case 0x08: u->brr = v & 0xFFFFu; break;
+	case 0x08:
+		u->brr = v & 0xFFFFu;
+		line_update(b, n);
+		break;
 	case 0x0C:
 		if (!(u->cr1 & CR1_UE) && (v & CR1_UE)) {
 			uint32_t brr = u->brr ? u->brr : 16;
@@ -185,6 +214,7 @@ void bd_usart_write(struct board *b, int n, uint32_t off, uint32_t v)
 				   (v & CR1_PCE) ? ((v & (1u << 9)) ? "\"odd\"" : "\"even\"") : "\"none\"");
 		}
 		u->cr1 = v & 0xBFFFu;
+		line_update(b, n);
 		break;
 	case 0x10: u->cr2 = v & 0x7F7Fu; break;
 	case 0x14: u->cr3 = v & 0x0FFFu; break;

@@ -11,13 +11,22 @@
 # committed image that differs from the release.
 #
 # usage: link_faults.sh TWINSLOT BOARD FIRMWARE_DIR BOARD_JOURNAL BOARD_CTL \
-#          WORKDIR ROUNDS SIZE_KB MODES RATES
+#          WORKDIR ROUNDS SIZE_KB MODES RATES [PATH]
 #   e.g. ... 2 48 "corrupt drop" "0.00001 0.0001 0.001"
+# PATH: rom (default: the ROM bootloader, campaign "link") or app (the
+# running application's update service, twinslot flash --path app, campaign
+# "app-link"; docs/app-update.md).
 # Prints one line per update and a summary line per mode and rate:
 #   campaign link corrupt-0.001 cases=4 faults=N size_kb=48 confirmed=3 failed=1 ... wrong=0
 #   reproduce: <this script with the arguments that rerun that mode and rate>
+# APP_BAUD (environment): cap the app path's baud (twinslot flash --app-baud).
 set -euo pipefail
 T=$1 BOARD=$2 FW=$3 JOURNAL=$4 CTL=$5 W=$6 ROUNDS=$7 SIZE_KB=$8 MODES=$9 RATES=${10}
+P=${11:-rom}
+NAME=link
+[ "$P" = app ] && NAME=app-link
+case "$P" in rom|app) ;; *) echo "link_faults.sh: PATH must be rom or app, not $P" >&2; exit 2 ;; esac
+SELF=$(readlink -f "$0")
 for f in bootloader.bin app-a.bin app-b.bin; do
 	[ -f "$FW/$f" ] || { echo "SKIPPED: $FW/$f not built (TS_FIRMWARE=OFF?)"; exit 77; }
 done
@@ -65,7 +74,7 @@ for mode in $MODES; do
 			ev0=$(wc -l < events.jsonl)
 			ctl "uart $mode $rate"
 			set +e
-			"$T" flash --port tty --pins board:ctl.sock -q --journal-check --timeout 15 \
+			"$T" flash --path "$P" ${APP_BAUD:+--app-baud $APP_BAUD} --port tty --pins board:ctl.sock -q --journal-check --timeout 15 \
 				--pubkey key/signing-key.pub.pem \
 				--image "r$v" >out.txt 2>err.txt
 			rc=$?
@@ -112,8 +121,8 @@ for mode in $MODES; do
 				[ -n "$(grep -o 'slot [AB]' out.txt | head -1)" ] || fail "no slot in: $(cat out.txt)"
 			fi
 		done
-		echo "campaign link $mode-$rate cases=$ROUNDS faults=$faults size_kb=$SIZE_KB confirmed=$conf failed=$failed no_talk=$notalk unobserved=$unseen wrong=$wrong"
-		echo "reproduce: $0 $T $BOARD $FW $JOURNAL $CTL $W $ROUNDS $SIZE_KB $mode $rate"
+		echo "campaign $NAME $mode-$rate cases=$ROUNDS faults=$faults size_kb=$SIZE_KB confirmed=$conf failed=$failed no_talk=$notalk unobserved=$unseen wrong=$wrong"
+		echo "reproduce: bash $SELF $T $BOARD $FW $JOURNAL $CTL $W $ROUNDS $SIZE_KB $mode $rate $P"
 		[ "$wrong" = 0 ] || fail "a committed image differs from the release"
 	done
 done

@@ -601,7 +601,7 @@ static void agent_on_board(struct fake_board *fb, uint32_t timeout_ms)
 	uint32_t la = make_image(img_a, TS_SLOT_A, TS_VERSION(1, 0, 0), DEMO_PID, 20000);
 	ts_update_init(&engine, &fb->port, &c);
 	size_t st[3] = { 0, la, (size_t)(uintptr_t)img_a };
-	struct ts_source src = { mem_read, st };
+	struct ts_source src = { mem_read, st, NULL };
 	assert_int_equal(ts_update_connect(&engine), TS_OK);
 	assert_int_equal(ts_update_install(&engine, &src), TS_OK);
 	assert_int_equal(ts_update_append(&engine, TS_REC_CONFIRMED, TS_SLOT_A), TS_OK);

@@ -190,7 +190,7 @@ static int run_flash(char **argv)
 	if (add_key(&ucfg, getenv("TS_PUBKEY")) != 0)
 		return 1;
 	ts_update_init(&u, &port, &ucfg);
-	struct ts_source src = { file_read, &fs };
+	struct ts_source src = { file_read, &fs, NULL };
 	int64_t t0 = esp_timer_get_time();
 	int rc = ts_update_connect(&u);
 	if (rc == TS_OK)

@@ -36,7 +36,7 @@ for _ in $(seq 100); do [ -e tty ] && [ -S ctl.sock ] && break; sleep 0.05; done
 for _ in $(seq 100); do grep -q "twinslot-app: confirmed" console.txt 2>/dev/null && break; sleep 0.05; done
 grep -q "twinslot-app: confirmed" console.txt || fail "the board did not boot v1.0.0"
 
-flash() { "$T" flash --port tty --pins board:ctl.sock -q --allow-unsigned "$@"; }
+flash() { "$T" flash --path rom --port tty --pins board:ctl.sock -q --allow-unsigned "$@"; }
 run_rc() { # WANT CMD...: run, check the exit code
   local want=$1; shift
   set +e; "$@" >out.txt 2>err.txt; local rc=$?; set -e

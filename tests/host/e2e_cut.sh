@@ -64,7 +64,7 @@ start_board() { # SEED
 flash() { # EXPECTED_EXIT [options]: twinslot flash of 1.1.0
 	local want=$1 rc; shift
 	set +e
-	"$T" flash --port tty --pins board:ctl.sock -q --allow-unsigned --image "$IMG" "$@" >out.txt 2>err.txt
+	"$T" flash --path rom --port tty --pins board:ctl.sock -q --allow-unsigned --image "$IMG" "$@" >out.txt 2>err.txt
 	rc=$?
 	set -e
 	[ "$rc" = "$want" ] || fail "twinslot flash exit $rc, expected $want"

@@ -53,7 +53,7 @@ update() { # RELEASE SLOT VERSION SECTORS
   local bytes; bytes=$(stat -c%s "$img")
   MARK=$(wc -l < events.jsonl)
   local t0 t1; t0=$(ms)
-  "$T" flash --port tty --pins board:ctl.sock --allow-unsigned --image "$1" --timeout 60 -q >out.txt 2>err.txt \
+  "$T" flash --path rom --port tty --pins board:ctl.sock --allow-unsigned --image "$1" --timeout 60 -q >out.txt 2>err.txt \
     || { cat out.txt err.txt >&2; fail "flash of $1 failed"; }
   t1=$(ms)
   slot_has "$2" "$img"

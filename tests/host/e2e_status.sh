@@ -169,7 +169,7 @@ rm -f events.jsonl console.txt
 start_board jc.bin
 for _ in $(seq 200); do grep -q "already confirmed" console.txt 2>/dev/null && break; sleep 0.02; done
 MARK=$(wc -l < events.jsonl)
-"$T" flash --port tty --pins board:ctl.sock --allow-unsigned --image rbig/slot-b.img --timeout 20 --journal-check \
+"$T" flash --path rom --port tty --pins board:ctl.sock --allow-unsigned --image rbig/slot-b.img --timeout 20 --journal-check \
   >jc.out 2>jc.err &
 FPID=$!
 restarted() { tail -n +$((MARK + 1)) events.jsonl | grep '"type":"reset","cause":"nrst","boot0":0' >/dev/null; }

@@ -42,7 +42,7 @@ slot_b_blank() { [ "$(head -c $((0x80000 + 512)) flash.bin | tail -c 512 | tr -d
 
 stop_at() { # SIGNAL EVENT-TYPE PHASE-WORDS
   local sig=$1 ev=$2 words=$3 m; m=$(wc -l < events.jsonl)
-  "$T" flash $B --allow-unsigned -q --image rbig/slot-b.img >out.txt 2>err.txt & local P=$!
+  "$T" flash --path rom $B --allow-unsigned -q --image rbig/slot-b.img >out.txt 2>err.txt & local P=$!
   for _ in $(seq 600); do events_since "$m" | grep "\"type\":\"$ev\"" >/dev/null && break; sleep 0.05; done
   kill "-$sig" $P
   set +e; wait $P; local rc=$?; set -e
@@ -64,19 +64,19 @@ stop_at() { # SIGNAL EVENT-TYPE PHASE-WORDS
 step "SIGINT while writing, SIGTERM while erasing"
 stop_at INT flash_program "while writing"
 stop_at TERM flash_erase "while erasing"
-"$T" flash $B --allow-unsigned -q --image rbig >/dev/null 2>err.txt || { cat err.txt; fail "the update after the stops failed"; }
+"$T" flash --path rom $B --allow-unsigned -q --image rbig >/dev/null 2>err.txt || { cat err.txt; fail "the update after the stops failed"; }
 tail -3 console.txt | grep "twinslot-app: v1.9.0 slot B" >/dev/null || fail "v1.9.0 did not boot"
 
 step "$ROUNDS races of two commands on one board"
 busy=0 after=0
 for i in $(seq "$ROUNDS"); do
   a=r1.$(( i % 4 )).0 b=r1.$(( (i + 1) % 4 )).0
-  "$T" flash $B --allow-unsigned -q --force --timeout 10 --image "$a" >a.out 2>a.err & PA=$!
+  "$T" flash --path rom $B --allow-unsigned -q --force --timeout 10 --image "$a" >a.out 2>a.err & PA=$!
   sleep "0.$(( RANDOM % 10 ))"
   if [ $((i % 2)) = 0 ]; then
     "$T" status $B -q >b.out 2>b.err & PB=$!
   else
-    "$T" flash $B --allow-unsigned -q --force --timeout 10 --image "$b" >b.out 2>b.err & PB=$!
+    "$T" flash --path rom $B --allow-unsigned -q --force --timeout 10 --image "$b" >b.out 2>b.err & PB=$!
   fi
   set +e; wait $PA; ra=$?; wait $PB; rb=$?; set -e
   for r in "a $ra" "b $rb"; do

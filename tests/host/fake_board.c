@@ -22,11 +22,15 @@ static long rd(void *ctx, uint8_t *buf, size_t n, uint32_t timeout_ms)
 {
 	struct fake_board *fb = ctx;
 	uint64_t limit = fb->now_ns + (uint64_t)timeout_ms * 1000000u;
+	size_t k0;
 	for (;;) {
 		if (fb->in_rom) {
 			size_t k = sim_rom_tx(&fb->rom, buf, n, fb->now_ns);
 			if (k && !fb->dead)
 				return (long)k;
+		} else if (fb->app && !fb->dead && (k0 = fb->app_tx(fb->app, buf, n)) > 0) {
+			fb->now_ns += 100000u; /* 0.1 ms per chunk */
+			return (long)k0;
 		} else if (fb->console && fb->console[fb->console_pos]) {
 			size_t k = strlen(fb->console + fb->console_pos);
 			if (k > n)
@@ -67,6 +71,8 @@ static int wr(void *ctx, const uint8_t *buf, size_t n)
 				byte ^= fb->flip[k].mask;
 		if (!fb->dead && fb->in_rom)
 			sim_rom_rx(&fb->rom, byte, fb->now_ns);
+		else if (!fb->dead && !fb->nrst_low && fb->app)
+			fb->app_rx(fb->app, byte);
 	}
 	fb->now_ns += 1000; /* 1 us */
 	return TS_OK;

@@ -34,6 +34,11 @@ struct fake_board {
 	const char *console;     /* played after a reset with BOOT0 low */
 	size_t console_pos;
 	unsigned rom_entries, app_boots;
+	/* An application with the update service (fake_app.h) answering on
+	 * the console line while the board runs its firmware; NULL: none. */
+	void *app;
+	void (*app_rx)(void *app, uint8_t byte);
+	size_t (*app_tx)(void *app, uint8_t *buf, size_t n);
 	char path[64];
 	char log[8192];          /* engine log lines, '\n'-separated */
 };

@@ -55,7 +55,7 @@ static int flash_image(struct fake_board *fb, struct ts_update *u, const struct 
 		       const uint8_t *image, uint32_t len)
 {
 	struct mem_src m = { image, len, 0 };
-	struct ts_source src = { mem_read, &m };
+	struct ts_source src = { mem_read, &m, NULL };
 	ts_update_init(u, &fb->port, c);
 	int err = ts_update_flash(u, &src);
 	if (err && getenv("TS_TEST_VERBOSE"))
@@ -279,7 +279,7 @@ static void header_disagreeing_with_the_manifest_is_refused(void **state)
 	struct ts_update_cfg c = cfg();
 	uint32_t len = make_image(img, TS_SLOT_B, TS_VERSION(2, 1, 0), 7, 30000);
 	struct mem_src m = { img, len, 0 };
-	struct ts_source src = { mem_read, &m };
+	struct ts_source src = { mem_read, &m, NULL };
 
 	ts_update_init(&u, &fb.port, &c);
 	assert_int_equal(ts_update_connect(&u), TS_OK);

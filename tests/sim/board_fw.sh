@@ -84,6 +84,38 @@ flash_if_program_erase_errors)
 	e=$(event_ns flash_erase) p=$(event_ns flash_program)
 	[ $((p - e)) -ge 1000000000 ] || fail "program came $((p - e)) ns after the erase"
 	;;
+flash_stall_loses_bytes_ram_keeps_them)
+	# real time, so the host's bytes arrive during the 1 s erases at 115200
+	make_flash stall
+	"$BOARD" --flash "$T/flash" --events "$T/ev" --console "$T/con" --control "$T/sock" \
+		--realtime --max-wall 30 >"$T/out" &
+	PID=$!
+	wait_for "$T/con" "ready A"
+	pty=$(head -1 "$T/out")
+	bytes=$(printf '%064d' 0)
+	printf 'A%s' "$bytes" >"$pty"
+	wait_for "$T/con" "ready B"
+	printf 'B%s' "$bytes" >"$pty"
+	wait_for "$T/con" "ready C"
+	printf 'C%s' "$bytes" >"$pty"
+	wait_for "$T/con" "end"
+	state=$(ctl state)
+	ctl quit >/dev/null
+	wait "$PID"; PID=
+	# code in flash stalls for the whole erase: one byte in DR, the rest overrun
+	expect_line "flash n=00000001 ore=00000001"
+	# code in RAM keeps polling the USART while BSY: all 64 bytes
+	expect_line "ram n=00000040 ore=00000000"
+	# code in RAM that reads a flash word during the erase: data reads are
+	# not stalled (the read trap is off, docs/virtual-board.md), so it
+	# keeps its bytes too, and the word reads what flash holds
+	expect_line "ramread n=00000040 ore=00000000"
+	[ "$(grep -c '"type":"flash_stall"' "$T/ev")" = 1 ] || fail "expected 1 flash_stall event"
+	expect_event '"type":"flash_stall","pc":134[0-9]*,"by":"fetch","ns":\(1000000000\|9[0-9]\{8\}\)'
+	expect_event '"type":"uart_overrun"'
+	echo "$state" | grep -q " stalls=1 stall_ns=1[0-9]\{9\}$" || fail "state: $state"
+	expect_event '"type":"exit".*"stalls":1,'
+	;;
 iwdg_aircr_lockup_resets)
 	make_flash resets
 	"$BOARD" --quiet --flash "$T/flash" --events "$T/ev" --console "$T/con" --max-time 0.2

@@ -9,7 +9,7 @@ set(ARM_OBJCOPY ${TS_ARM_OBJCOPY})
 set(BOARD_FW_SRC ${CMAKE_CURRENT_SOURCE_DIR}/board_fw)
 set(BOARD_FW_OUT ${CMAKE_CURRENT_BINARY_DIR}/board_fw)
 set(board_fw_bins)
-foreach(prog hello flash resets)
+foreach(prog hello flash resets stall)
   add_custom_command(
     OUTPUT ${BOARD_FW_OUT}/${prog}.bin
     COMMAND ${CMAKE_COMMAND} -E make_directory ${BOARD_FW_OUT}
@@ -24,7 +24,8 @@ endforeach()
 add_custom_target(board_fw ALL DEPENDS ${board_fw_bins})
 
 foreach(t uart_leds_crc_systick flash_if_program_erase_errors
-          iwdg_aircr_lockup_resets control_channel rom_reflash_runs_new_code)
+          iwdg_aircr_lockup_resets control_channel rom_reflash_runs_new_code
+          flash_stall_loses_bytes_ram_keeps_them)
   add_test(NAME board_${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/board_fw.sh $<TARGET_FILE:twinslot-board>
             ${BOARD_FW_OUT} ${t})

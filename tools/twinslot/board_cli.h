@@ -67,6 +67,13 @@ bool ts_board_parse(struct ts_board_cli *b, const struct ts_cmdspec *spec, int a
 /* Check the shared options into cfg, before anything is opened: TS_BEXIT_OK
  * or a usage/refusal exit code (the message printed). */
 int ts_board_config(struct ts_board_cli *b, struct ts_update_cfg *cfg);
+/* --path auto|app|rom into cfg->path (default auto) and --app-baud into
+ * cfg->app_baud: TS_BEXIT_OK or TS_BEXIT_USAGE with a message. */
+int ts_board_path(struct ts_board_cli *b, struct ts_update_cfg *cfg);
+#define TS_BOARD_PATH_HELP \
+	"auto (default): the running application's update service\n" \
+	"if it answers the offer, else the ROM bootloader; app: the\n" \
+	"service only (fail if none answers); rom: the ROM only"
 /* Open the port (link and, with --state, store), install the signal
  * handlers, set up the engine. */
 int ts_board_open(struct ts_board_cli *b, const struct ts_update_cfg *cfg);

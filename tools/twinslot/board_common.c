@@ -140,6 +140,20 @@ int ts_board_config(struct ts_board_cli *b, struct ts_update_cfg *cfg)
 	return TS_BEXIT_OK;
 }
 
+int ts_board_path(struct ts_board_cli *b, struct ts_update_cfg *cfg)
+{
+	const char *p = ts_arg(&b->args, "--path");
+	cfg->path = TS_PATH_AUTO;
+	if (p && ts_path_parse(p, &cfg->path) != TS_OK) {
+		ts_cli_err(b->cmd, "--path: \"%s\" is not auto, app or rom", p);
+		return TS_BEXIT_USAGE;
+	}
+	if (!ts_board_u32(b, "--app-baud", 115200, 1000000, "a baud rate 115200..1000000",
+			  &cfg->app_baud))
+		return TS_BEXIT_USAGE;
+	return TS_BEXIT_OK;
+}
+
 static void print_failure(struct ts_board_cli *b, const char *phase, int code, const char *msg)
 {
 	ts_out_end(&b->out);

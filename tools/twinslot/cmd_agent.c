@@ -73,6 +73,8 @@ static const struct ts_optdef OPTS[] = {
 	{ "--verify", NULL, NULL, "hash both slot bodies before an install, as the\n"
 				  "bootloader does, so a slot corrupted behind a good\n"
 				  "header is never taken for the running one (slow)" },
+	{ "--path", NULL, "P", TS_BOARD_PATH_HELP },
+	{ "--app-baud", NULL, "N", "highest baud to ask of the application (default 1000000)" },
 	{ "--pubkey", NULL, "PEM...", "trust releases signed with this public key (repeatable,\n"
 				      "up to 4; in the config file: comma-separated)" },
 	{ "--allow-unsigned", NULL, NULL, "also install unsigned images (loud; development only)" },
@@ -226,6 +228,8 @@ static int configure(struct ts_board_cli *b, struct ts_agent_cfg *acfg,
 	acfg->report_prefix = ts_arg(a, "--report-prefix");
 	acfg->allow_downgrade = ts_flag(a, "--allow-downgrade");
 	ucfg->verify_slots = ts_flag(a, "--verify");
+	if (ts_board_path(b, ucfg) != TS_BEXIT_OK)
+		return TS_EXIT_USAGE;
 	static struct ts_cli_creds cc;
 	struct ts_sigv4_creds creds;
 	if (!ts_cli_load_creds(CMD, ts_arg(a, "--credentials"), &cc, &creds))

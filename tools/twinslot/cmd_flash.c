@@ -16,7 +16,10 @@
 static const char USAGE[] =
 	"usage: twinslot flash --port DEV --image DIR_OR_IMG [options]\n"
 	"\n"
-	"Enter the STM32's ROM bootloader (BOOT0 high, NRST pulse), read the slot\n"
+	"Offer the update to the running application first (--path auto): if its\n"
+	"update service answers, it receives the image itself while it keeps\n"
+	"running, at up to 1 Mbaud, and restarts into it (docs/app-update.md).\n"
+	"Otherwise, or with --path rom: enter the STM32's ROM bootloader (BOOT0 high, NRST pulse), read the slot\n"
 	"headers and the journal, and install the image into the slot that is not\n"
 	"running: erase only the sectors it needs, write it in 256-byte blocks,\n"
 	"verify its SHA-256, append a PENDING record, restart the board and watch\n"
@@ -29,6 +32,8 @@ static const char USAGE[] =
 static const struct ts_optdef OPTS[] = {
 	{ "--image", NULL, "PATH", "an image from 'twinslot pack', or a release directory\n"
 				   "with slot-a.img and slot-b.img (the right one is used)" },
+	{ "--path", NULL, "P", TS_BOARD_PATH_HELP },
+	{ "--app-baud", NULL, "N", "highest baud to ask of the application (default 1000000)" },
 	{ "--force", NULL, NULL, "allow a downgrade, the same version, another product" },
 	{ "--read-back", NULL, NULL, "read the written image back and hash it" },
 	{ "--verify", NULL, NULL, "hash both slot bodies first, as the bootloader does, so\n"
@@ -98,6 +103,8 @@ static int config(struct ts_board_cli *b, struct ts_update_cfg *cfg)
 {
 	ts_update_default_cfg(cfg);
 	cfg->force = ts_flag(&b->args, "--force");
+	if (ts_board_path(b, cfg) != TS_BEXIT_OK)
+		return TS_BEXIT_USAGE;
 	int rc = ts_sign_trust_options(b->cmd, &b->args, cfg);
 	if (rc)
 		return rc;
@@ -134,7 +141,7 @@ static int run(struct ts_board_cli *b, struct image im[TS_SLOT_COUNT])
 		return err;
 	}
 	struct ts_membuf mb = { src_im->data, src_im->len, 0 };
-	struct ts_source src = { ts_membuf_read, &mb };
+	struct ts_source src = { ts_membuf_read, &mb, ts_membuf_rewind };
 	if ((err = ts_update_install(u, &src)) != TS_OK) {
 		int rc = ts_board_fail(b, err);
 		if (err != TS_ERR_CANCELED)

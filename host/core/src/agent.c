@@ -231,6 +231,19 @@ static long image_read(void *arg, uint8_t *buf, size_t n)
 	return (long)k;
 }
 
+/* The image from its first byte again (the app path fell back to the ROM):
+ * the same ranged GETs from offset 0, hashed anew. */
+static int image_rewind(void *arg)
+{
+	struct ts_agent *a = arg;
+	a->img_etag[0] = '\0';
+	a->img_off = 0;
+	a->piece_len = a->piece_pos = 0;
+	ts_sha256_init(&a->sha);
+	a->msg[0] = '\0';
+	return TS_OK;
+}
+
 /* ---- the board step --------------------------------------------------- */
 
 static void leave_rom(struct ts_agent *a)
@@ -256,7 +269,11 @@ enum ts_agent_verdict ts_agent_install(struct ts_agent *a)
 		setmsg(a, "no board configured");
 		return TS_AGENT_FAILED;
 	}
-	say(a, TS_LOG_INFO, "entering the board's ROM bootloader");
+	if (u->cfg.path == TS_PATH_ROM)
+		say(a, TS_LOG_INFO, "entering the board's ROM bootloader");
+	else
+		say(a, TS_LOG_INFO, "offering the update to the board's application (path %s)",
+		    ts_path_name(u->cfg.path));
 	int err = ts_update_connect(u);
 	if (err == TS_ERR_CANCELED)
 		return stopped(a);
@@ -295,7 +312,7 @@ enum ts_agent_verdict ts_agent_install(struct ts_agent *a)
 	a->msg[0] = '\0';
 	say(a, TS_LOG_INFO, "streaming s3://%s/%s (%u bytes) into slot %c", a->s3->cfg.bucket,
 	    a->img->key, (unsigned)a->img->size, ts_slot_name(t));
-	struct ts_source src = { image_read, a };
+	struct ts_source src = { image_read, a, image_rewind };
 	/* The signed header must agree with the manifest (docs/security.md). */
 	u->expect = true;
 	u->expect_version = a->m.version;

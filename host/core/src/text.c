@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "twinslot/err.h"
 #include "twinslot/membuf.h"
 
 static const char HEX[] = "0123456789abcdef";
@@ -65,4 +66,10 @@ long ts_membuf_read(void *arg, uint8_t *buf, size_t n)
 	memcpy(buf, m->p + m->pos, k);
 	m->pos += k;
 	return (long)k;
+}
+
+int ts_membuf_rewind(void *arg)
+{
+	((struct ts_membuf *)arg)->pos = 0;
+	return TS_OK;
 }

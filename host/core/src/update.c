@@ -22,6 +22,8 @@ void ts_update_default_cfg(struct ts_update_cfg *cfg)
 	cfg->reset_ms = 10;
 	cfg->outcome_timeout_ms = 20000;
 	cfg->journal_back_max = 256;
+	cfg->path = TS_PATH_ROM;
+	cfg->app_baud = 1000000;
 	ts_an3155_default_cfg(&cfg->rom);
 }
 
@@ -398,12 +400,35 @@ int ts_update_read_board(struct ts_update *u)
 	return TS_OK;
 }
 
-int ts_update_connect(struct ts_update *u)
+static int rom_connect(struct ts_update *u)
 {
 	int err = ts_update_enter_rom(u);
 	if (!err)
 		err = stopped(u, "after entering the ROM bootloader");
 	return err ? err : ts_update_read_board(u);
+}
+
+int ts_update_connect(struct ts_update *u)
+{
+	u->fell_back = false;
+	u->app.active = u->app.used = u->app.refused = false;
+	if (u->cfg.verify_slots && u->cfg.path == TS_PATH_APP)
+		return fail(u, TS_ERR_UNSUPPORTED, "--verify reads both slot bodies through the ROM "
+			    "bootloader: not with --path app");
+	/* verify_slots: only the ROM can read the slots back */
+	if (u->cfg.path != TS_PATH_ROM && !u->cfg.verify_slots) {
+		int err = ts_app_offer(u);
+		/* auto: whatever kept the service from answering usefully (none,
+		 * another protocol version, a malformed HELLO) goes to the ROM */
+		if (err == TS_OK || err == TS_ERR_CANCELED || u->cfg.path == TS_PATH_APP) {
+			if (err == TS_ERR_NOENT)
+				snprintf(u->msg + strlen(u->msg), sizeof u->msg - strlen(u->msg),
+					 " (--path app; auto would use the ROM bootloader)");
+			return err;
+		}
+		say(u, TS_LOG_INFO, "%s: using the ROM bootloader", u->msg);
+	}
+	return rom_connect(u);
 }
 
 /* ---- checking the image before anything is erased ---- */
@@ -689,12 +714,43 @@ static int write_header(struct ts_update *u)
 	return TS_OK;
 }
 
+/* The app path failed: go on through the ROM bootloader when that is safe
+ * (auto, nothing committed, not refused by the checks, the source can start
+ * over); else stop the session and pass the failure on. */
+static int app_failed(struct ts_update *u, const struct ts_source *src, int err)
+{
+	ts_app_abort(u);
+	if (err == TS_ERR_CANCELED || u->cfg.path != TS_PATH_AUTO || u->app.refused ||
+	    u->committed || u->commit_unsure)
+		return err;
+	if (!src->rewind) {
+		snprintf(u->msg + strlen(u->msg), sizeof u->msg - strlen(u->msg),
+			 " (the image source cannot start over for the ROM bootloader)");
+		return err;
+	}
+	say(u, TS_LOG_WARN, "app path failed (%s): falling back to the ROM bootloader", u->msg);
+	int e = src->rewind(src->arg);
+	if (e)
+		return fail(u, e, "cannot read the image again for the ROM bootloader: %s",
+			    ts_strerror(e));
+	if ((e = rom_connect(u)) != TS_OK)
+		return e;
+	u->fell_back = true;
+	return TS_OK;
+}
+
 int ts_update_install(struct ts_update *u, const struct ts_source *src)
 {
 	struct ts_board *b = &u->board;
 	char v[TS_VERSION_STR_MAX];
 	int err;
 
+	if (u->app.active && !u->in_rom) {
+		if ((err = ts_app_install(u, src)) == TS_OK)
+			return TS_OK;
+		if ((err = app_failed(u, src, err)) != TS_OK)
+			return err;
+	}
 	u->bytes_written = 0;
 	u->blocks_skipped = 0;
 	if ((err = ts_update_check(u, src)) != TS_OK)
@@ -874,6 +930,15 @@ int ts_update_restart(struct ts_update *u)
 {
 	const struct ts_port *p = u->port;
 	int err;
+	if (u->app.active && u->committed)
+		return ts_app_restart(u);
+	ts_app_abort(u); /* a session that committed nothing: the app goes on */
+	if (u->app.used && !u->in_rom && !u->committed && !u->commit_unsure) {
+		/* The app path failed before committing: the application never
+		 * stopped, so there is nothing to restart. */
+		u->phase = TS_PHASE_RESTART;
+		return TS_OK;
+	}
 	u->phase = TS_PHASE_RESTART;
 	if ((err = p->link->set_boot0(p->link_ctx, false)) != TS_OK)
 		return fail(u, err, "cannot set BOOT0 low: %s (check --pins)", ts_strerror(err));
@@ -932,7 +997,7 @@ static bool console_line(struct ts_update *u, const char *line, int *boot_slot)
 static int outcome_from_journal(struct ts_update *u)
 {
 	enum ts_slot t = u->board.target;
-	int err = ts_update_connect(u);
+	int err = rom_connect(u);
 	if (err)
 		return err;
 	const struct ts_journal_state *j = &u->board.journal;

@@ -17,5 +17,7 @@ struct ts_membuf {
 /* Up to n more bytes into buf; returns the count, 0 at the end. arg is a
  * struct ts_membuf *. */
 long ts_membuf_read(void *arg, uint8_t *buf, size_t n);
+/* Start over from the first byte (struct ts_source's rewind): TS_OK. */
+int ts_membuf_rewind(void *arg);
 
 #endif

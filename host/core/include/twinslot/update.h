@@ -38,16 +38,20 @@
 #include <stdint.h>
 
 #include "twinslot/an3155.h"
+#include "twinslot/app_path.h"
 #include "twinslot/image.h"
 #include "twinslot/journal.h"
 #include "twinslot/port.h"
 
 /* Where image bytes come from (a file, an HTTP body, ...): read fills buf
  * with up to n bytes and returns the count, 0 at the end, or a negative
- * ts_err. Bytes arrive in order, once. */
+ * ts_err. Bytes arrive in order, once. rewind (optional) starts the bytes over
+ * from the first: the app path falls back to the ROM with it when the app
+ * failed before committing anything. */
 struct ts_source {
 	long (*read)(void *arg, uint8_t *buf, size_t n);
 	void *arg;
+	int (*rewind)(void *arg); /* optional: TS_OK or a negative ts_err */
 };
 
 #define TS_UPDATE_KEYS_MAX 4
@@ -79,6 +83,10 @@ struct ts_update_cfg {
 	 * with a warning each time. Never accepts a bad signature or one by a
 	 * key that is not trusted while keys are configured. Off by default. */
 	bool allow_unsigned;
+	/* Which path (app_path.h): TS_PATH_ROM by default here; the tools and
+	 * the agent default to TS_PATH_AUTO. */
+	enum ts_path path;
+	uint32_t app_baud;          /* highest baud asked of the app (1000000) */
 	struct ts_an3155_cfg rom;
 };
 
@@ -152,6 +160,8 @@ struct ts_update {
 	uint8_t block[TS_AN3155_BLOCK_MAX];
 	enum ts_outcome outcome;
 	char console_line[160];             /* last console line seen */
+	struct ts_app app;                  /* the app path's state (app_path.h) */
+	bool fell_back;                     /* auto: the app path failed, the ROM took over */
 	char msg[256];                      /* last error, for people */
 };
 
