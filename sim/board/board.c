@@ -254,11 +254,9 @@ void board_reset(struct board *b, enum board_reset_cause cause)
 	b->reset_cyc = b->cycles;
 	b->slot_entered = false;
 	b->hclk_max_hz = b->hclk_hz;
-	/* Host bytes not yet shifted in are lost (the USART is reset), but what
-	 * the firmware sent before the reset has left on the wire: a reply sent
-	 * right before a software reset (the app path's RESTARTING) arrives. */
-	if (b->serial)
-		sim_serial_flush_rx(b->serial);
+	/* What the firmware sent before the reset has left on the wire: a reply
+	 * sent right before a software reset (the app path's RESTARTING)
+	 * arrives. */
 	if (b->nrst_low)
 		return; /* held in reset until the pin is released */
 	if (b->boot0) {
