@@ -376,6 +376,20 @@ int ts_update_read_board(struct ts_update *u)
 		if ((err = read_journal(u, true)) != TS_OK)
 			return err;
 	}
+	/* The walk back from the end ran out before it found a live record for
+	 * a slot that holds a valid image: an older live record may lie further
+	 * back (a journal full of stale records), and "no record" would tell a
+	 * different story from the bootloader's (a torn PENDING at the end made
+	 * the complete new image look like the running one, and the retry was
+	 * refused as "the same version"). Only the whole journal tells. */
+	bool unsure = false;
+	for (int s = 0; s < TS_SLOT_COUNT; s++)
+		unsure |= u->board.ids[s].present && !u->board.journal.has_slot[s];
+	if (unsure && !u->board.journal_complete) {
+		say(u, TS_LOG_INFO, "journal: no live record near the end: reading all of it");
+		if ((err = read_journal(u, true)) != TS_OK)
+			return err;
+	}
 	pick_target(&u->board);
 	return TS_OK;
 }
