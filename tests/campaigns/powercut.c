@@ -35,14 +35,21 @@
  *                confirmed, or a power-on boot afterwards does not run the
  *                new release without a trial
  *
- * SHA-256: the firmware spends almost all of a boot hashing (the bootloader
- * both slots, the application itself: ~70 emulated cycles a byte, about a
- * second of emulation per boot for 384 KB images). With --sha-hook, calls of
- * the firmware's ts_sha256_update (addresses from the ELF files) are run by
- * the same lib/src/sha256.c compiled for the host, on the emulated memory,
- * and charged 68 cycles a byte of board time; the hook checks the function's
- * first bytes before it fires. Everything else (the journal code, the boot
- * decision, the flash interface, the ROM model, the engine) runs as built.
+ * Speed (options, on in powercut.sh; each documented where it is coded):
+ *   --native KIND@ADDR  the firmware's ts_sha256_update and ts_delay_ms
+ *       (addresses from the ELF files) run natively: the SHA-256 as the same
+ *       lib/src/sha256.c compiled for the host, on the emulated memory; the
+ *       board's clock is charged what the emulated code takes (68 cycles a
+ *       hashed byte, measured; the delay loop's turns). A boot hashes up to
+ *       768 KB, about 50 M emulated cycles; the rest (the journal and boot
+ *       logic, the flash interface, the ROM model, the engine) runs as
+ *       built. (ts_crc32 was tried too: a call per 28-byte record costs
+ *       more in stopping and restarting the core than it saves.)
+ *   --fast-bsy  while the flash is busy, code polling it from RAM makes the
+ *       clock jump to the end of the operation (see ram_block()).
+ * The flash is restored by memcpy, and the board keeps its translated code
+ * when the code bytes are the same (sim/board/board.c), so a case costs
+ * the boots and the host's retry only.
  *
  * Usage: see usage() below. Prints one line per part:
  *   campaign powercut <part> cases=N faults=N confirmed=N bricks=N wrong=N unconfirmed=N failures=N
@@ -71,11 +78,13 @@
 #define FINAL_NS 30000000000ull    /* power on -> an application starts */
 #define CKPT_EVERY 64u
 #define SHA_CYCLES_PER_BYTE 68u
-#define SHA_HOOKS_MAX 4
+#define NATIVE_MAX 16
 
 _Static_assert(sizeof(struct ts_sha256) == 112 && offsetof(struct ts_sha256, total) == 32 &&
 		       offsetof(struct ts_sha256, buf) == 40 && offsetof(struct ts_sha256, used) == 104,
 	       "struct ts_sha256 must have the ARM EABI layout");
+
+enum native_kind { N_SHA256_UPDATE, N_DELAY_MS };
 
 struct release {
 	uint8_t *img[TS_SLOT_COUNT];
@@ -90,7 +99,7 @@ struct op {
 
 struct stats {
 	unsigned long cases, faults, confirmed, bricks, wrong, unconfirmed, failures;
-	unsigned long second_missed;
+	unsigned long second_missed, replays;
 };
 
 static struct rig {
@@ -118,10 +127,11 @@ static struct rig {
 	char line[160];
 	size_t linelen;
 	bool settled;             /* "twinslot-app: confirmed"/"already confirmed" */
-	/* SHA-256 hooks */
-	uint32_t sha_addr[SHA_HOOKS_MAX];
-	uint8_t sha_code[SHA_HOOKS_MAX][16];
-	unsigned nsha;
+	/* firmware functions run natively */
+	uint32_t native_addr[NATIVE_MAX];
+	enum native_kind native_kind[NATIVE_MAX];
+	uint8_t native_code[NATIVE_MAX][16];
+	unsigned nnative;
 	uint8_t *sha_buf;
 	/* the case being run */
 	struct stats *st;
@@ -219,10 +229,10 @@ static size_t take_tx(uint8_t *buf, size_t n)
 	return k;
 }
 
-static void sha_finish(void);
+static void native_finish(void);
 static double wall_s(void);
 static double run_wall;
-static uint64_t sha_charged, cyc_mark;
+static uint64_t native_charged, cyc_mark;
 static unsigned long run_slices;
 
 /* One step of the board towards limit (board time). */
@@ -244,7 +254,7 @@ static void pump(uint64_t limit)
 		board_run(b, until);
 		if (R.verbose)
 			run_wall += wall_s() - w0, run_slices++;
-		sha_finish();
+		native_finish();
 	} else {
 		uint64_t d = board_next_deadline(b);
 		if (d > limit)
@@ -430,6 +440,7 @@ static void cut_op(size_t k, uint64_t seed)
 {
 	const struct op *o = &R.ops[k];
 	struct sim_flash *f = &R.b.flash;
+	sim_flash_power_on(f); /* the flash model's own state: the board stays off */
 	sim_flash_seed(f, seed);
 	sim_flash_arm_cut(f, 1);
 	int rc;
@@ -509,61 +520,72 @@ static void app_start(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 	}
 }
 
-/* The firmware's ts_sha256_update, run natively on the emulated memory:
- * the hook at its first instruction stops the core before that instruction
- * runs; sha_finish() (after the slice) hashes and returns to the caller. */
+/* Firmware functions run natively (--native KIND@ADDR): the block hook at
+ * the function's first instruction stops the core before it runs (after
+ * checking the function's first bytes: otherwise the code runs emulated);
+ * native_finish() (after the slice) does the work on the emulated memory,
+ * charges the board's clock what the emulated code would have taken, and
+ * returns to the caller (r0 = the result). */
+static const char *const native_names[] = { "ts_sha256_update", "ts_delay_ms" };
+
 static struct {
 	bool active;
-	uint32_t ctxp, data, len, lr, sp;
-} sha_pend;
-static bool sha_skip;
+	enum native_kind kind;
+	uint32_t r0, r1, r2, lr, sp;
+} npend;
 
-static void sha_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
+static void native_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 {
 	(void)size;
 	unsigned i = (unsigned)(uintptr_t)ud;
 	uint8_t code[16];
-	if (sha_skip) { sha_skip = false; return; }
-	if (sha_pend.active || uc_mem_read(uc, addr, code, sizeof code) ||
-	    memcmp(code, R.sha_code[i], sizeof code))
+	if (npend.active || uc_mem_read(uc, addr, code, sizeof code) ||
+	    memcmp(code, R.native_code[i], sizeof code))
 		return; /* not the function we know: let it run emulated */
-	uc_reg_read(uc, UC_ARM_REG_R0, &sha_pend.ctxp);
-	uc_reg_read(uc, UC_ARM_REG_R1, &sha_pend.data);
-	uc_reg_read(uc, UC_ARM_REG_R2, &sha_pend.len);
-	uc_reg_read(uc, UC_ARM_REG_LR, &sha_pend.lr);
-	uc_reg_read(uc, UC_ARM_REG_SP, &sha_pend.sp);
-	if (sha_pend.len == 0 || sha_pend.len > TS_FLASH_SIZE)
+	npend.kind = R.native_kind[i];
+	uc_reg_read(uc, UC_ARM_REG_R0, &npend.r0);
+	uc_reg_read(uc, UC_ARM_REG_R1, &npend.r1);
+	uc_reg_read(uc, UC_ARM_REG_R2, &npend.r2);
+	uc_reg_read(uc, UC_ARM_REG_LR, &npend.lr);
+	uc_reg_read(uc, UC_ARM_REG_SP, &npend.sp);
+	if (npend.kind != N_DELAY_MS && npend.r2 > TS_FLASH_SIZE)
 		return;
-	sha_pend.active = true;
+	npend.active = true;
 	board_stop_slice(&R.b);
 }
 
-static void sha_finish(void)
+static void native_finish(void)
 {
-	if (!sha_pend.active)
+	if (!npend.active)
 		return;
-	sha_pend.active = false;
+	npend.active = false;
 	uc_engine *uc = R.b.uc;
 	uint32_t sp = 0;
 	uc_reg_read(uc, UC_ARM_REG_SP, &sp);
 	if (R.b.mode != BOARD_CPU)
 		return; /* the slice ended in a reset or lock-up: nothing to return to */
-	if (sp != sha_pend.sp || (R.b.pc & ~1u) == (sha_pend.lr & ~1u))
-		die("--sha-hook: the core did not stop at the function's first instruction "
-		    "(sp 0x%08" PRIx32 " was 0x%08" PRIx32 ")", sp, sha_pend.sp);
-	if (getenv("SHA_NOP")) { static uint32_t skip; skip = sha_pend.sp; (void)skip; R.b.pc |= 1; sha_skip = true; return; }
-	struct ts_sha256 c;
-	if (uc_mem_read(uc, sha_pend.ctxp, &c, sizeof c) ||
-	    uc_mem_read(uc, sha_pend.data, R.sha_buf, sha_pend.len))
-		die("--sha-hook: cannot read the emulated memory");
-	ts_sha256_update(&c, R.sha_buf, sha_pend.len);
-	if (uc_mem_write(uc, sha_pend.ctxp, &c, sizeof c))
-		die("--sha-hook: cannot write the emulated memory");
-	R.b.cycles += (uint64_t)sha_pend.len * SHA_CYCLES_PER_BYTE;
-	sha_charged += (uint64_t)sha_pend.len * SHA_CYCLES_PER_BYTE;
-	R.b.pc = sha_pend.lr; /* return to the caller (the Thumb bit is set) */
-	if (R.verbose)
-		fprintf(stderr, "sha: len %u sp 0x%08x lr 0x%08x\n", sha_pend.len, sp, sha_pend.lr);
+	if (sp != npend.sp)
+		die("native %s: the core did not stop at the function's first instruction "
+		    "(sp 0x%08" PRIx32 " was 0x%08" PRIx32 ")", native_names[npend.kind], sp, npend.sp);
+	uint32_t r0 = npend.r0;
+	uint64_t cyc = 0;
+	if (npend.kind == N_SHA256_UPDATE) {
+		struct ts_sha256 c;
+		if (uc_mem_read(uc, npend.r0, &c, sizeof c) ||
+		    uc_mem_read(uc, npend.r1, R.sha_buf, npend.r2))
+			die("native ts_sha256_update: cannot read the emulated memory");
+		ts_sha256_update(&c, R.sha_buf, npend.r2);
+		if (uc_mem_write(uc, npend.r0, &c, sizeof c))
+			die("native ts_sha256_update: cannot write the emulated memory");
+		cyc = (uint64_t)npend.r2 * SHA_CYCLES_PER_BYTE;
+	} else {
+		/* ts_delay_ms: ms x ts_cpu_loops_for_us(1000) turns of a 3-instruction loop */
+		cyc = (uint64_t)npend.r0 * (1000u * (R.b.hclk_hz / 1000000u) / 4u) * 3u;
+	}
+	uc_reg_write(uc, UC_ARM_REG_R0, &r0);
+	R.b.cycles += cyc;
+	native_charged += cyc;
+	R.b.pc = npend.lr; /* return to the caller (the Thumb bit is set) */
 }
 
 /* Code in RAM (the firmware's flash routine) runs while the flash is busy:
@@ -713,10 +735,10 @@ static void phase(const char *what)
 		fprintf(stderr, "  phase %s: %.1f ms (%.1f ms in %lu CPU slices, %.2f M cycles "
 			"emulated), board at %.3f s\n",
 			what, (now - wall_mark) * 1e3, run_wall * 1e3, run_slices,
-			(double)(R.b.cycles - cyc_mark - sha_charged) / 1e6,
+			(double)(R.b.cycles - cyc_mark - native_charged) / 1e6,
 			(double)board_now(&R.b) / 1e9);
 	cyc_mark = R.b.cycles;
-	sha_charged = 0;
+	native_charged = 0;
 	run_wall = 0;
 	run_slices = 0;
 	wall_mark = now;
@@ -755,14 +777,43 @@ static uint64_t rnd(void)
 static uint8_t *scratch;
 
 /* Case: cut during op k (0-based) with tear seed, then recover. */
+static bool check_replay;  /* --check-replay: cut the real prefix too, compare */
+static uint8_t *replayed;
+
+/* The cycle run for real from the start with the cut armed at op k: the
+ * flash it leaves must be the one rebuilt from the recorded operations. */
+static void real_prefix_cut(size_t k, uint64_t seed)
+{
+	struct stats scratch_st = { 0 }, *real = R.st;
+	R.st = &scratch_st;
+	power_off();
+	flash_set(R.start);
+	power_on();
+	settle();
+	sim_flash_seed(&R.b.flash, seed);
+	sim_flash_arm_cut(&R.b.flash, k + 1);
+	int h = host_update();
+	sim_flash_arm_cut(&R.b.flash, 0);
+	R.st = real;
+	if (h != 1 || R.b.powered)
+		die("%s: --check-replay: the cut at operation %zu did not happen", R.case_name, k + 1);
+	memcpy(replayed, sim_flash_mem(&R.b.flash), TS_FLASH_SIZE);
+	R.st->replays++;
+}
+
 static void single_case(size_t k, uint64_t seed, char *name)
 {
 	R.case_name = name;
 	R.case_bad = false;
+	if (check_replay)
+		real_prefix_cut(k, seed);
 	power_off();
 	flash_before(scratch, k);
 	flash_set(scratch);
 	cut_op(k, seed);
+	if (check_replay && memcmp(replayed, sim_flash_mem(&R.b.flash), TS_FLASH_SIZE))
+		violation(&R.st->failures, "failure",
+			  "the rebuilt flash differs from the one the real cycle cut at this operation");
 	R.st->cases++;
 	R.st->faults++;
 	if (recover() == 1)
@@ -845,14 +896,18 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: powercut --start FLASH --old DIR --new DIR --part exhaustive|random|double\n"
 		"                [--name NAME] [--cases N] [--seeds N] [--seed S] [--first K] [--last K]\n"
-		"                [--sha-hook ADDR]... [--verbose]\n"
+		"                [--native KIND@ADDR]... [--fast-bsy] [--check-replay] [--verbose]\n"
 		"  --start FLASH   1 MB flash: bootloader, the old release in slot A confirmed (twinslot compose)\n"
 		"  --old/--new DIR release directories with slot-a.img and slot-b.img (twinslot pack)\n"
 		"  exhaustive      every flash operation of the cycle, --seeds tears each (default 3)\n"
 		"  random          --cases cuts at random operations with random tears\n"
 		"  double          --cases cuts, each followed by a second cut during the recovery\n"
 		"  --first/--last  only operations K..K of the cycle (1-based; to replay one case)\n"
-		"  --sha-hook ADDR run the firmware's ts_sha256_update at ADDR natively\n");
+		"  --native KIND@ADDR  run the firmware's function KIND (ts_sha256_update,\n"
+		"                  ts_delay_ms) at ADDR natively, charging its emulated time\n"
+		"  --fast-bsy      code polling the busy flash from RAM skips to the operation's end\n"
+		"  --check-replay  also run each case's prefix for real with the cut armed and\n"
+		"                  check that it leaves the flash rebuilt from the recording\n");
 }
 
 int main(int argc, char **argv)
@@ -868,6 +923,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--fast-bsy")) {
 			fast_bsy = true;
+			continue;
+		}
+		if (!strcmp(a, "--check-replay")) {
+			check_replay = true;
 			continue;
 		}
 		if (!strcmp(a, "--help")) {
@@ -899,8 +958,17 @@ int main(int argc, char **argv)
 			first = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--last"))
 			last = strtoul(v, NULL, 0);
-		else if (!strcmp(a, "--sha-hook") && R.nsha < SHA_HOOKS_MAX)
-			R.sha_addr[R.nsha++] = (uint32_t)strtoul(v, NULL, 0) & ~1u;
+		else if (!strcmp(a, "--native") && R.nnative < NATIVE_MAX && strchr(v, '@')) {
+			size_t l = (size_t)(strchr(v, '@') - v);
+			int k = -1;
+			for (int j = 0; j < 2; j++)
+				if (strlen(native_names[j]) == l && !strncmp(v, native_names[j], l))
+					k = j;
+			if (k < 0)
+				die("--native %s: KIND is ts_sha256_update or ts_delay_ms", v);
+			R.native_kind[R.nnative] = (enum native_kind)k;
+			R.native_addr[R.nnative++] = (uint32_t)strtoul(v + l + 1, NULL, 0) & ~1u;
+		}
 		else {
 			usage(stderr);
 			return 2;
@@ -921,8 +989,9 @@ int main(int argc, char **argv)
 	load_release(&R.rel[1], newdir);
 	scratch = malloc(TS_FLASH_SIZE);
 	uint8_t *after_cut = malloc(TS_FLASH_SIZE);
+	replayed = malloc(TS_FLASH_SIZE);
 	R.sha_buf = malloc(TS_FLASH_SIZE);
-	if (!scratch || !after_cut || !R.sha_buf)
+	if (!scratch || !after_cut || !replayed || !R.sha_buf)
 		die("out of memory");
 
 	/* the board, on a flash file in memory (tmpfs) */
@@ -954,10 +1023,10 @@ int main(int argc, char **argv)
 	if (fast_bsy && uc_hook_add(R.b.uc, &hh, UC_HOOK_BLOCK, (void *)ram_block, NULL, TS_SRAM_BASE,
 				    TS_SRAM_BASE + BOARD_SRAM_SIZE - 1))
 		die("cannot hook the SRAM");
-	for (unsigned i = 0; i < R.nsha; i++) {
-		uint32_t off = R.sha_addr[i] - TS_FLASH_BASE;
+	for (unsigned i = 0; i < R.nnative; i++) {
+		uint32_t off = R.native_addr[i] - TS_FLASH_BASE;
 		const uint8_t *src = NULL;
-		if (off + 16 <= TS_FLASH_SIZE && R.sha_addr[i] >= TS_FLASH_BASE) {
+		if (off + 16 <= TS_FLASH_SIZE && R.native_addr[i] >= TS_FLASH_BASE) {
 			/* the function's bytes: in the start flash, or in a release image */
 			for (int r = 0; r < 2 && !src; r++)
 				for (int s = 0; s < TS_SLOT_COUNT && !src; s++) {
@@ -969,11 +1038,11 @@ int main(int argc, char **argv)
 				src = R.start + off;
 		}
 		if (!src)
-			die("--sha-hook 0x%08" PRIx32 ": not in flash", R.sha_addr[i]);
-		memcpy(R.sha_code[i], src, 16);
-		if (uc_hook_add(R.b.uc, &hh, UC_HOOK_BLOCK, (void *)sha_hook, (void *)(uintptr_t)i,
-				R.sha_addr[i], R.sha_addr[i]))
-			die("cannot hook 0x%08" PRIx32, R.sha_addr[i]);
+			die("--native 0x%08" PRIx32 ": not in flash", R.native_addr[i]);
+		memcpy(R.native_code[i], src, 16);
+		if (uc_hook_add(R.b.uc, &hh, UC_HOOK_BLOCK, (void *)native_hook, (void *)(uintptr_t)i,
+				R.native_addr[i], R.native_addr[i]))
+			die("cannot hook 0x%08" PRIx32, R.native_addr[i]);
 	}
 
 	static const struct ts_link_ops link = { l_configure, l_read, l_write, l_flush, l_boot0, l_nrst };
@@ -1051,6 +1120,8 @@ int main(int argc, char **argv)
 	       st.faults, R.nops, st.confirmed);
 	if (!strcmp(part, "double"))
 		printf(" second_missed=%lu", st.second_missed);
+	if (check_replay)
+		printf(" replayed=%lu", st.replays);
 	printf(" bricks=%lu wrong=%lu unconfirmed=%lu failures=%lu\n", st.bricks, st.wrong,
 	       st.unconfirmed, st.failures);
 	fflush(stdout);
