@@ -57,6 +57,7 @@
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -764,6 +765,24 @@ static int recover(void)
 	return 0;
 }
 
+/* SIGINT/SIGTERM: stop after the case under way and report what was done. */
+static volatile sig_atomic_t stop_requested;
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void progress(const char *name, unsigned long done, unsigned long total, double t0)
+{
+	if (done % 100 || !done)
+		return;
+	const struct stats *st = R.st;
+	fprintf(stderr, "powercut: %s: %lu/%lu cases, %.1f s, bricks=%lu wrong=%lu unconfirmed=%lu "
+		"failures=%lu\n", name, done, total, wall_s() - t0, st->bricks, st->wrong,
+		st->unconfirmed, st->failures);
+}
+
 static uint64_t rng_state = 1;
 static uint64_t rnd(void)
 {
@@ -1093,15 +1112,20 @@ int main(int argc, char **argv)
 		die("--first/--last select no operation (the cycle has %zu)", R.nops);
 	char cname[256];
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	double tw0 = wall_s();
+	unsigned long target = !strcmp(part, "exhaustive") ? (unsigned long)(hi - lo) * seeds : cases;
 	if (!strcmp(part, "exhaustive")) {
-		for (size_t k = lo; k < hi; k++)
-			for (unsigned long s = 0; s < seeds; s++) {
+		for (size_t k = lo; k < hi && !stop_requested; k++)
+			for (unsigned long s = 0; s < seeds && !stop_requested; s++) {
 				uint64_t ts = seed * 1000003ull + k * 131ull + s;
 				snprintf(cname, sizeof cname, "op %zu/%zu tear seed %" PRIu64, k + 1, R.nops, ts);
 				single_case(k, ts, cname);
+				progress(name, (unsigned long)(k - lo) * seeds + s + 1, target, tw0);
 			}
 	} else {
-		for (unsigned long c = 0; c < cases; c++) {
+		for (unsigned long c = 0; c < cases && !stop_requested; c++) {
 			size_t k = lo + rnd() % (hi - lo);
 			uint64_t ts = rnd();
 			snprintf(cname, sizeof cname, "case %lu: op %zu/%zu tear seed %" PRIu64, c + 1, k + 1,
@@ -1110,6 +1134,7 @@ int main(int argc, char **argv)
 				single_case(k, ts, cname);
 			else
 				double_case(k, ts, cname, after_cut);
+			progress(name, c + 1, cases, tw0);
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -1122,6 +1147,8 @@ int main(int argc, char **argv)
 		printf(" second_missed=%lu", st.second_missed);
 	if (check_replay)
 		printf(" replayed=%lu", st.replays);
+	if (stop_requested)
+		printf(" planned=%lu stopped_early=1", target);
 	printf(" bricks=%lu wrong=%lu unconfirmed=%lu failures=%lu\n", st.bricks, st.wrong,
 	       st.unconfirmed, st.failures);
 	fflush(stdout);
