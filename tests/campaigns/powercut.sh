@@ -6,8 +6,10 @@
 #
 # usage: powercut.sh TWINSLOT FIRMWARE_DIR POWERCUT WORKDIR [fast|full]
 #                    [SEEDS RANDOM DOUBLE [SEED]]
-#   fast (the suite): every operation of the 16 KB cycle once, 20 random and
-#        5 double cuts of the 384 KB cycle
+#   fast (the suite): the last 36 operations of the 16 KB cycle once (the
+#        last body block, the header, PENDING, the bootloader's compaction
+#        and ATTEMPT, the application's CONFIRMED), 10 random and 3 double
+#        cuts of the 384 KB cycle
 #   full: every operation of the 16 KB cycle with 3 tears each, 10000 random
 #        and 1000 double cuts of the 384 KB cycle
 #   SEEDS RANDOM DOUBLE override the counts, SEED the random choices (1).
@@ -25,8 +27,8 @@
 set -euo pipefail
 T=$1 FW=$2 PC=$3 W=$4 MODE=${5:-fast}
 case "$MODE" in
-fast) SEEDS=1 RANDOM_N=20 DOUBLE_N=5 ;;
-full) SEEDS=3 RANDOM_N=10000 DOUBLE_N=1000 ;;
+fast) SEEDS=1 RANDOM_N=10 DOUBLE_N=3 FIRST=64 EXH=tail-16k ;;
+full) SEEDS=3 RANDOM_N=10000 DOUBLE_N=1000 FIRST=1 EXH=exhaustive-16k ;;
 *) echo "usage: powercut.sh TWINSLOT FIRMWARE_DIR POWERCUT WORKDIR [fast|full] [SEEDS RANDOM DOUBLE [SEED]]" >&2
    exit 2 ;;
 esac
@@ -85,10 +87,11 @@ part() { # NAME COUNT REPRODUCE_ARGS -- POWERCUT ARGS (nothing when COUNT is 0)
 	echo "reproduce: $SELF $rep"
 	[ "$rc" = 0 ] || bad=1
 }
-part exhaustive-16k "$SEEDS" "full $SEEDS 0 0 $SEED" -- --part exhaustive --seeds "$SEEDS" --check-replay \
+part "$EXH" "$SEEDS" "$MODE $SEEDS 0 0 $SEED" -- --part exhaustive --seeds "$SEEDS" --check-replay \
+	--first "$FIRST" \
 	--start small.bin --old small-1.0.0 --new small-1.1.0
-part random-384k "$RANDOM_N" "full 0 $RANDOM_N 0 $SEED" -- --part random --cases "$RANDOM_N" \
+part random-384k "$RANDOM_N" "$MODE 0 $RANDOM_N 0 $SEED" -- --part random --cases "$RANDOM_N" \
 	--start big.bin --old big-1.0.0 --new big-1.1.0
-part double-384k "$DOUBLE_N" "full 0 0 $DOUBLE_N $SEED" -- --part double --cases "$DOUBLE_N" \
+part double-384k "$DOUBLE_N" "$MODE 0 0 $DOUBLE_N $SEED" -- --part double --cases "$DOUBLE_N" \
 	--start big.bin --old big-1.0.0 --new big-1.1.0
 exit "$bad"
