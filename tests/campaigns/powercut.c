@@ -21,6 +21,8 @@
  * already runs the new release confirmed, installs it again, restarts the
  * board and waits for the verdict. A double cut arms a second cut at a
  * random operation of that recovery (counted by a dry run of it first).
+ * --check-replay also runs each case's prefix for real (host and board,
+ * the cut armed at k) and checks that it leaves the rebuilt flash.
  *
  * Checked from the flash itself, at every start of an application (the
  * first translated block in a slot after each reset) and at the end:
@@ -53,6 +55,8 @@
  *
  * Usage: see usage() below. Prints one line per part:
  *   campaign powercut <part> cases=N faults=N confirmed=N bricks=N wrong=N unconfirmed=N failures=N
+ * (SIGINT/SIGTERM: stops after the case under way and prints the line for
+ * the cases done, with planned=N stopped_early=1.)
  * Exit 0 when every count of violations is 0, 1 otherwise, 2 on bad usage.
  */
 #define _GNU_SOURCE
