@@ -7,9 +7,9 @@
 # usage: powercut.sh TWINSLOT FIRMWARE_DIR POWERCUT WORKDIR [fast|full]
 #                    [SEEDS RANDOM DOUBLE [SEED]]
 #   fast (the suite): the last 36 operations of the 16 KB cycle once (the
-#        last body block, the header, PENDING, the bootloader's compaction
-#        and ATTEMPT, the application's CONFIRMED), 10 random and 3 double
-#        cuts of the 384 KB cycle
+#        two header blocks, PENDING, the bootloader's compaction and
+#        ATTEMPT, the application's CONFIRMED), 6 random and 2 double cuts
+#        of the 384 KB cycle
 #   full: every operation of the 16 KB cycle with 3 tears each, 10000 random
 #        and 1000 double cuts of the 384 KB cycle
 #   SEEDS RANDOM DOUBLE override the counts, SEED the random choices (1).
@@ -27,7 +27,7 @@
 set -euo pipefail
 T=$1 FW=$2 PC=$3 W=$4 MODE=${5:-fast}
 case "$MODE" in
-fast) SEEDS=1 RANDOM_N=10 DOUBLE_N=3 FIRST=64 EXH=tail-16k ;;
+fast) SEEDS=1 RANDOM_N=6 DOUBLE_N=2 FIRST=64 EXH=tail-16k ;;
 full) SEEDS=3 RANDOM_N=10000 DOUBLE_N=1000 FIRST=1 EXH=exhaustive-16k ;;
 *) echo "usage: powercut.sh TWINSLOT FIRMWARE_DIR POWERCUT WORKDIR [fast|full] [SEEDS RANDOM DOUBLE [SEED]]" >&2
    exit 2 ;;
