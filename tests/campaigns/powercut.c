@@ -612,6 +612,23 @@ static void ram_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 	board_stop_slice(b);
 }
 
+static void any_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
+{
+	uint32_t a = (uint32_t)addr;
+	if (a >= TS_SRAM_BASE) {
+		if (fast_bsy)
+			ram_block(uc, addr, size, ud);
+		return;
+	}
+	if (a >= ts_slot_addr(TS_SLOT_A) && a < ts_slot_addr(TS_SLOT_B) + TS_SLOT_SIZE)
+		app_start(uc, addr, size, ud);
+	for (unsigned i = 0; i < R.nnative; i++)
+		if (a == R.native_addr[i]) {
+			native_hook(uc, addr, size, (void *)(uintptr_t)i);
+			return;
+		}
+}
+
 /* ---- the board's side of a case ---- */
 
 static void power_off(void)
@@ -1039,13 +1056,6 @@ int main(int argc, char **argv)
 	if (rc)
 		die("cannot open the board");
 	R.b.flash.observe = observe;
-	uc_hook hh;
-	if (uc_hook_add(R.b.uc, &hh, UC_HOOK_BLOCK, (void *)app_start, NULL, ts_slot_addr(TS_SLOT_A),
-			ts_slot_addr(TS_SLOT_B) + TS_SLOT_SIZE - 1))
-		die("cannot hook the slots");
-	if (fast_bsy && uc_hook_add(R.b.uc, &hh, UC_HOOK_BLOCK, (void *)ram_block, NULL, TS_SRAM_BASE,
-				    TS_SRAM_BASE + BOARD_SRAM_SIZE - 1))
-		die("cannot hook the SRAM");
 	for (unsigned i = 0; i < R.nnative; i++) {
 		uint32_t off = R.native_addr[i] - TS_FLASH_BASE;
 		const uint8_t *src = NULL;
@@ -1063,10 +1073,13 @@ int main(int argc, char **argv)
 		if (!src)
 			die("--native 0x%08" PRIx32 ": not in flash", R.native_addr[i]);
 		memcpy(R.native_code[i], src, 16);
-		if (uc_hook_add(R.b.uc, &hh, UC_HOOK_BLOCK, (void *)native_hook, (void *)(uintptr_t)i,
-				R.native_addr[i], R.native_addr[i]))
-			die("cannot hook 0x%08" PRIx32, R.native_addr[i]);
 	}
+	/* One block hook for all of the above: unicorn 2.0.1 walks its list of
+	 * block hooks at every block, so one dispatcher costs less than nine. */
+	uc_hook hh;
+	if (uc_hook_add(R.b.uc, &hh, UC_HOOK_BLOCK, (void *)any_block, NULL, TS_FLASH_BASE,
+			TS_SRAM_BASE + BOARD_SRAM_SIZE - 1))
+		die("cannot hook the core");
 
 	static const struct ts_link_ops link = { l_configure, l_read, l_write, l_flush, l_boot0, l_nrst };
 	static const struct ts_clock_ops clock = { .now_ms = c_now_ms, .sleep_ms = c_sleep_ms };
