@@ -1170,5 +1170,18 @@ int main(int argc, char **argv)
 	       st.unconfirmed, st.failures);
 	fflush(stdout);
 	board_close(&R.b);
+	for (size_t i = 0; i < R.nckpt; i++)
+		free(R.ckpt[i]);
+	free(R.ckpt);
+	free(R.ops);
+	free(R.opdata);
+	for (int r = 0; r < 2; r++)
+		for (int s = 0; s < TS_SLOT_COUNT; s++)
+			free(R.rel[r].img[s]);
+	free(R.start);
+	free(R.sha_buf);
+	free(replayed);
+	free(after_cut);
+	free(scratch);
 	return st.bricks || st.wrong || st.unconfirmed || st.failures ? 1 : 0;
 }
