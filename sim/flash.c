@@ -309,6 +309,10 @@ int sim_flash_program(struct sim_flash *f, uint64_t now_ns, uint32_t addr, const
 			   "\"addr\":%u,\"len\":%u,\"not_erased\":%u,\"zero_to_one\":%u", addr, n,
 			   not_erased, zero_to_one);
 
+	if (f->observe) {
+		struct sim_flash_op op = { SIM_OP_PROGRAM, addr, d, n, ts_sector_of(addr), ps };
+		f->observe(f->observe_ctx, &op);
+	}
 	mark_changed(f, addr - TS_FLASH_BASE, n);
 	if (next_op_is_cut(f)) {
 		uint32_t units = n / ub;
@@ -359,6 +363,11 @@ int sim_flash_erase_sector(struct sim_flash *f, uint64_t now_ns, int sector, enu
 	uint64_t dur = sim_flash_erase_ns(sector, ps, false);
 	if (dur_ns)
 		*dur_ns = dur;
+	if (f->observe) {
+		struct sim_flash_op op = { SIM_OP_ERASE, ts_sector_addr(sector), NULL,
+					    ts_sector_size(sector), sector, ps };
+		f->observe(f->observe_ctx, &op);
+	}
 	mark_changed(f, ts_sector_addr(sector) - TS_FLASH_BASE, ts_sector_size(sector));
 	if (next_op_is_cut(f)) {
 		erase_partial(f, sector);
@@ -388,6 +397,10 @@ int sim_flash_mass_erase(struct sim_flash *f, uint64_t now_ns, enum sim_psize ps
 	uint64_t dur = sim_flash_mass_erase_ns(ps, false);
 	if (dur_ns)
 		*dur_ns = dur;
+	if (f->observe) {
+		struct sim_flash_op op = { SIM_OP_MASS_ERASE, TS_FLASH_BASE, NULL, TS_FLASH_SIZE, -1, ps };
+		f->observe(f->observe_ctx, &op);
+	}
 	mark_changed(f, 0, TS_FLASH_SIZE);
 	if (next_op_is_cut(f)) {
 		int s = (int)rnd_below(f, TS_FLASH_SECTORS);

@@ -65,6 +65,17 @@ enum sim_psize {
 #define SIM_RDP_LEVEL2 0xCCu
 #define SIM_NWRP_NONE  0x0FFFu /* no sector write protected */
 
+/* One program or erase operation, as the observer sees it. */
+enum sim_flash_op_kind { SIM_OP_PROGRAM, SIM_OP_ERASE, SIM_OP_MASS_ERASE };
+struct sim_flash_op {
+	enum sim_flash_op_kind kind;
+	uint32_t addr;          /* program: CPU address; erase: the sector's */
+	const uint8_t *data;    /* program: the n bytes asked for */
+	uint32_t n;             /* program: bytes; erase: the sector's size */
+	int sector;             /* erase: 0..11; mass erase: -1 */
+	enum sim_psize ps;
+};
+
 struct sim_flash {
 	uint8_t *mem;        /* TS_FLASH_SIZE bytes, mapped from the file */
 	int fd;
@@ -78,6 +89,11 @@ struct sim_flash {
 	uint64_t cut_at;     /* ops value at which power fails; 0 = not armed */
 	bool unpowered;      /* a cut happened; see sim_flash_power_on */
 	uint64_t rng;        /* xorshift state, never 0 */
+	/* Optional observer of every counted operation, called before it is
+	 * applied (also before a cut applies it partly): tests record an uncut
+	 * run's operations with their data to replay them. NULL: none. */
+	void (*observe)(void *ctx, const struct sim_flash_op *op);
+	void *observe_ctx;
 };
 
 /* Open (create if missing) the flash file at path and its .opt sidecar.

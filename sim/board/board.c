@@ -147,21 +147,34 @@ void board_flush_dirty(struct board *b)
 
 /*
  * Drop unicorn's translations when flash changed (sim_flash's page mask)
- * where code has run since the last drop. All of them: uc_ctl_remove_cache
- * on a range proved unreliable in unicorn 2.0.1 (stale blocks ran after a
- * rewrite). Only then: unicorn 2.0.1's TB flush clears its whole 1 GB code
- * buffer (about 0.1 s, and up to 2 s and 1 GB of memory the first time),
- * and most flash changes (the journal, sector 11) are in pages that never
- * ran code.
+ * where code has run since the last drop, and the bytes of the 256-byte
+ * chunks that ran code differ from those at the last check (code_snap): an
+ * image erased and written again with the same code, as the host's retry
+ * does, and a test that restores the flash keep their translations. All of
+ * them: uc_ctl_remove_cache on a range proved unreliable in unicorn 2.0.1
+ * (stale blocks ran after a rewrite). Only then: unicorn 2.0.1's TB flush
+ * clears its whole 1 GB code buffer (about 0.1 s, and up to 2 s and 1 GB of
+ * memory the first time), and most flash changes (the journal, sector 11)
+ * are in pages that never ran code.
  */
 void board_drop_stale_code(struct board *b)
 {
 	if (!b->uc)
 		return;
-	if (b->flash.changed & b->code_pages) {
+	const uint8_t *mem = sim_flash_mem(&b->flash);
+	uint64_t ch = b->flash.changed;
+	bool stale = false;
+	for (uint32_t c = 0; c < TS_FLASH_SIZE / 256u && !stale; c++)
+		if ((ch & b->code_pages) >> (c >> 6) & 1u && b->code_chunks[c >> 6] >> (c & 63u) & 1u)
+			stale = memcmp(b->code_snap + c * 256u, mem + c * 256u, 256u) != 0;
+	if (stale) {
 		uc_ctl_flush_tlb(b->uc); /* UC_CTL_TB_FLUSH: all translated blocks */
 		b->code_pages = 0;
+		memset(b->code_chunks, 0, sizeof b->code_chunks);
 	}
+	for (unsigned p = 0; p < TS_FLASH_SIZE / 16384u; p++)
+		if (ch >> p & 1u)
+			memcpy(b->code_snap + p * 16384u, mem + p * 16384u, 16384u);
 	b->flash.changed = 0;
 }
 

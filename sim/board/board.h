@@ -29,6 +29,7 @@
 
 #include "events.h"
 #include "flash.h"
+#include "twinslot/layout.h"
 #include "rom.h"
 #include "serial.h"
 
@@ -157,6 +158,9 @@ struct board {
 	uint8_t fix_data[8];
 	uint32_t dirty_off, dirty_end; /* flash range changed behind unicorn */
 	uint64_t flash_ops_seen; /* sim_flash ops when translations were last dropped */
+	uint8_t *code_snap;    /* the flash as of the last check for stale code */
+	uint64_t code_chunks[TS_FLASH_SIZE / 256u / 64u]; /* bit n: code in the 256 bytes
+	                          at n * 256 ran since the last TB flush */
 	uint64_t code_pages;   /* bit n: code in 16 KB flash page n ran (so unicorn may
 	                          hold translations of it) since the last TB flush */
 	/* The hand-over: the first block that runs in a slot (0x08020000 to the

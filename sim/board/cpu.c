@@ -74,8 +74,14 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 	uint32_t fa = (uint32_t)addr - TS_FLASH_BASE;
 	if ((uint32_t)addr < TS_FLASH_SIZE)
 		fa = (uint32_t)addr;
-	if (fa < TS_FLASH_SIZE)
-		b->code_pages |= 1ull << (fa >> 14) | 1ull << (((fa + (size ? size - 1u : 0u)) >> 14) & 63u);
+	if (fa < TS_FLASH_SIZE) {
+		uint32_t last = fa + (size ? size - 1u : 0u);
+		if (last >= TS_FLASH_SIZE)
+			last = TS_FLASH_SIZE - 1u;
+		b->code_pages |= 1ull << (fa >> 14) | 1ull << (last >> 14);
+		for (uint32_t c = fa >> 8; c <= last >> 8; c++)
+			b->code_chunks[c >> 6] |= 1ull << (c & 63u);
+	}
 	if (b->cycles >= b->stop_at_cyc) {
 		/* the slice is over: this block will not run now (it is
 		 * counted when it does) */
@@ -167,7 +173,10 @@ int bd_cpu_open(struct board *b)
 	b->ccm = aligned_alloc(4096, BOARD_CCM_SIZE);
 	b->sysmem = aligned_alloc(4096, SYSMEM_SIZE);
 	b->tbcount = calloc(TS_FLASH_SIZE / 2, sizeof(uint32_t));
-	if (!b->sram || !b->ccm || !b->sysmem || !b->tbcount)
+	b->code_snap = malloc(TS_FLASH_SIZE);
+	if (b->code_snap)
+		memcpy(b->code_snap, sim_flash_mem(&b->flash), TS_FLASH_SIZE);
+	if (!b->sram || !b->ccm || !b->sysmem || !b->tbcount || !b->code_snap)
 		return TS_ERR_IO;
 	memset(b->sram, 0, BOARD_SRAM_SIZE);
 	memset(b->ccm, 0, BOARD_CCM_SIZE);
@@ -217,6 +226,8 @@ void bd_cpu_close(struct board *b)
 	free(b->ccm);
 	free(b->sysmem);
 	free(b->tbcount);
+	free(b->code_snap);
+	b->code_snap = NULL;
 	b->sram = b->ccm = b->sysmem = NULL;
 	b->tbcount = NULL;
 }

@@ -519,6 +519,59 @@ static void cheap_journal_read_is_bounded(void **state)
 	fake_board_close(&fb);
 }
 
+/* Found by the power-cut campaign: a cut during PENDING at the last position
+ * of a full journal. The complete new image is in B without a live record,
+ * A's CONFIRMED lies 4095 records back, beyond the walk from the end: the
+ * engine must read the whole journal, see A running and B as the target,
+ * and accept the retry (it used to take B for the running image and refuse
+ * "the same version"). */
+static void torn_pending_at_the_end_of_a_full_journal_is_retried(void **state)
+{
+	(void)state;
+	static struct fake_board fb;
+	struct ts_update u;
+	struct ts_update_cfg c = cfg();
+	board_with_a(&fb); /* records 1 (PENDING A), 2 (CONFIRMED A) */
+	struct ts_record r = { .type = TS_REC_ROLLED_BACK, .slot = TS_SLOT_B, .version = 1 };
+	uint8_t enc[TS_RECORD_SIZE];
+	for (uint32_t i = 2; i < TS_JOURNAL_RECORDS - 1; i++) {
+		r.seq = i + 1;
+		ts_record_encode(&r, enc);
+		assert_int_equal(sim_flash_program(&fb.flash, 0, TS_JOURNAL_ADDR + i * TS_RECORD_SIZE,
+						   enc, TS_RECORD_SIZE, SIM_PSIZE_X32, NULL), 0);
+	}
+	uint32_t len = make_image(img, TS_SLOT_B, TS_VERSION(2, 1, 0), 7, 30000);
+	assert_int_equal(sim_flash_program(&fb.flash, 0, ts_slot_addr(TS_SLOT_B), img, len,
+					   SIM_PSIZE_X32, NULL), 0);
+	/* the torn PENDING: its last word only partly programmed */
+	struct ts_record p = { .seq = TS_JOURNAL_RECORDS, .type = TS_REC_PENDING, .slot = TS_SLOT_B,
+			       .version = TS_VERSION(2, 1, 0) };
+	struct ts_image_header h;
+	assert_int_equal(ts_image_validate(img, len, TS_SLOT_B, &h, NULL), TS_OK);
+	memcpy(p.hash, h.app_sha256, TS_RECORD_HASH_LEN);
+	ts_record_encode(&p, enc);
+	enc[TS_RECORD_SIZE - 1] |= 0x0F;
+	assert_int_equal(sim_flash_program(&fb.flash, 0, TS_JOURNAL_ADDR +
+					   (TS_JOURNAL_RECORDS - 1) * TS_RECORD_SIZE, enc,
+					   TS_RECORD_SIZE, SIM_PSIZE_X32, NULL), 0);
+	struct ts_journal_state st;
+	scan(&fb, &st);
+	assert_int_equal(st.invalid, 1);
+
+	ts_update_init(&u, &fb.port, &c);
+	assert_int_equal(ts_update_connect(&u), TS_OK);
+	assert_true(u.board.journal_complete);
+	assert_true(u.board.journal.has_slot[TS_SLOT_A]);
+	assert_int_equal(u.board.journal.slot[TS_SLOT_A].type, TS_REC_CONFIRMED);
+	assert_int_equal(u.board.running, TS_SLOT_A);
+	assert_int_equal(u.board.target, TS_SLOT_B);
+	assert_int_equal(flash_image(&fb, &u, &c, img, len), TS_OK);
+	scan(&fb, &st);
+	assert_int_equal(st.newest.type, TS_REC_PENDING);
+	assert_int_equal(st.newest.slot, TS_SLOT_B);
+	fake_board_close(&fb);
+}
+
 static void wrong_chip_is_refused(void **state)
 {
 	(void)state;
@@ -653,6 +706,7 @@ int main(void)
 		cmocka_unit_test(unsigned_and_untrusted_images_are_refused_before_erase),
 		cmocka_unit_test(header_disagreeing_with_the_manifest_is_refused),
 		cmocka_unit_test(cheap_journal_read_is_bounded),
+		cmocka_unit_test(torn_pending_at_the_end_of_a_full_journal_is_retried),
 		cmocka_unit_test(wrong_chip_is_refused),
 		cmocka_unit_test(outcome_from_console),
 		cmocka_unit_test(undetected_link_error_is_caught_before_commit),

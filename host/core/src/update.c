@@ -383,16 +383,25 @@ int ts_update_read_board(struct ts_update *u)
 		if ((err = read_journal(u, true)) != TS_OK)
 			return err;
 	}
-	/* A slot holds an image with a security counter, but the back-walk
-	 * ended before any MIN_COUNTER record (more records since the last
-	 * CONFIRMED than its budget): only the whole journal tells the
-	 * minimum the bootloader will enforce. */
-	bool counted = false;
-	for (int s = 0; s < TS_SLOT_COUNT; s++)
+	/* The walk back from the end (its budget) may stop short of what the
+	 * bootloader sees: the live record of a slot that holds a valid image
+	 * (in a journal full of stale records it may lie further back; a torn
+	 * PENDING at the end once made the complete new image look like the
+	 * running one, and the retry was refused as "the same version"), or the
+	 * MIN_COUNTER record when a slot holds an image with a security counter
+	 * (the minimum the bootloader will enforce). Only the whole journal
+	 * tells. */
+	bool unsure = false, counted = false;
+	for (int s = 0; s < TS_SLOT_COUNT; s++) {
+		unsure |= u->board.ids[s].present && !u->board.journal.has_slot[s];
 		counted |= u->board.ids[s].present && u->board.ids[s].counter > 0;
-	if (counted && !u->board.journal.has_min && !u->board.journal_complete) {
-		say(u, TS_LOG_INFO, "journal: no minimum security counter among the last %u "
-		    "records: reading all of it", (unsigned)u->board.journal_records_read);
+	}
+	if ((unsure || (counted && !u->board.journal.has_min)) && !u->board.journal_complete) {
+		if (unsure)
+			say(u, TS_LOG_INFO, "journal: no live record near the end: reading all of it");
+		else
+			say(u, TS_LOG_INFO, "journal: no minimum security counter among the last %u "
+			    "records: reading all of it", (unsigned)u->board.journal_records_read);
 		if ((err = read_journal(u, true)) != TS_OK)
 			return err;
 	}
