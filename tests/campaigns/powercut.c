@@ -699,7 +699,7 @@ static int host_update(void)
 			rc = ts_update_restart(u);
 		} else {
 			struct memsrc ms = { R.rel[1].img[bd->target], R.rel[1].len[bd->target], 0 };
-			struct ts_source src = { src_read, &ms };
+			struct ts_source src = { src_read, &ms, NULL };
 			rc = ts_update_install(u, &src);
 			if (rc == TS_OK)
 				rc = ts_update_restart(u);
