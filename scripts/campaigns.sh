@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Every fault campaign at full size, with one command, then docs/reliability.md
-# written from their output (tests/campaigns/reliability.sh). Under an hour on
-# a 2-core machine: the soak (real time, mostly idle) runs alongside the
-# others, which run one after another.
+# written from their output (tests/campaigns/reliability.sh). Meant to end
+# within the hour on a 2-core machine: the soak (real time, mostly idle) and
+# the power-cut campaign run alongside the others, which run one after
+# another.
 #
 # usage: scripts/campaigns.sh [--no-setup] [--build-dir DIR] [--logs DIR]
 #                             [--soak SECONDS] [--only NAME] [--no-docs]
 #   --soak   how long the soak runs (default 3300: it runs alongside the
 #            rest, and all of it must end within the hour)
-#   --only   run one campaign (link, powercut, network, badfw, badinput,
-#            apppath, counter-confirm, counter-app_compact,
-#            counter-refuse_compact, soak), keeping the other campaigns' logs in --logs
+#   --only   run one campaign (soak, powercut, link, badfw, network,
+#            badinput, counter-confirm, counter-app_compact,
+#            counter-refuse_compact, app-link, app-cuts), keeping the other campaigns' logs in --logs
 #   --no-docs  leave docs/reliability.md alone (the logs are still written)
 #   --docs-only  only write docs/reliability.md from the logs in --logs
 # Exit status: 0 when every campaign passed.
@@ -71,9 +72,13 @@ run() {
 	echo "== $name: exit $rc in $((SECONDS - t0)) s" >&2
 }
 
+# Three lanes: the soak (real time, mostly idle), the power-cut campaign
+# (one core for most of the hour) and everything else, one after another.
 run soak tests/campaigns/soak.sh "$TW" "$BOARD" "$FW" "$CT/journal_fill" "$CTL" "$here" \
 	"$LOGS/soak-work" "$SOAK" 120 &
 soak_pid=$!
+run powercut tests/campaigns/powercut.sh "$TW" "$FW" "$CT/powercut" "$LOGS/powercut-work" full &
+cut_pid=$!
 run link tests/campaigns/link_faults.sh "$TW" "$BOARD" "$FW" "$JOURNAL" "$CTL" \
 	"$LOGS/link-work" 3 128 "corrupt drop" "0.00001 0.0001 0.001"
 run badfw tests/campaigns/bad_firmware.sh "$TW" "$BOARD" "$FW" "$JOURNAL" "$CTL" \
@@ -85,6 +90,14 @@ run badinput tests/campaigns/bad_input.sh "$TW" "$BOARD" "$FW" "$CTL" "$LOGS/bad
 for s in confirm app_compact refuse_compact; do
 	run counter-$s tests/sim/board_powercut_counter.sh "$BOARD" "$TW" "$JOURNAL" "$FW" $s 1
 done
+# The app path (issue 15): link faults through the application's service,
+# and power cuts at every 97th of its ~3,450 flash operations (each case is
+# a real-time update: all of them take hours).
+APP_BAUD=460800 run app-link tests/campaigns/link_faults.sh "$TW" "$BOARD" "$FW" "$JOURNAL" \
+	"$CTL" "$LOGS/app-link-work" 3 128 "corrupt drop" "0.0001" app
+APP_BAUD=460800 run app-cuts tests/host/e2e_app_cut.sh "$TW" "$BOARD" "$FW" "$JOURNAL" \
+	"$B/tests/host/flash_truth" "$LOGS/app-cuts-work" sweep 97 1
+wait "$cut_pid" || true
 wait "$soak_pid" || true
 
 if [ -z "$ONLY" ]; then
