@@ -252,6 +252,33 @@ SYSCALLS=$(awk '/^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+/ && $NF != "total" { print 
   sort -rn | head -8 | awk '{ printf "%s%s %s", sep, $2, $1; sep=", " }')
 SYSTOTAL=$(awk '$NF == "total" { print $4 }' strace.txt)
 
+# ---- the client's own cost per block, without the line: the unpaced board
+# (bytes move at once, ROM times 0), twinslot and the floor client in turn
+echo "== unpaced: the clients' own cost per block"
+UNPACED=
+for round in 1 2 3; do
+  cp base.bin flash.bin; rm -f tty ctl.sock events.jsonl console.txt
+  "$BOARD" --flash flash.bin --pty-link tty --control ctl.sock --events events.jsonl \
+    --console console.txt --quiet --rom-time 0 >board.out 2>&1 &
+  BPID=$!
+  for _ in $(seq 200); do [ -e tty ] && [ -S ctl.sock ] && break; sleep 0.05; done
+  for _ in $(seq 200); do grep -q "already confirmed" console.txt 2>/dev/null && break; sleep 0.05; done
+  "$T" flash --port tty --pins board:ctl.sock --allow-unsigned --image r256/slot-b.img --timeout 0 -q \
+    >ts.out 2>&1 || { cat ts.out >&2; die "twinslot on the unpaced board failed"; }
+  slot_b_holds r256/slot-b.img "twinslot, unpaced"
+  u_ts=$(block_period_us)
+  stop_board
+  head -c $((1024 * 1024)) /dev/zero | tr '\0' '\377' > floor.bin
+  "$BOARD" --flash floor.bin --pty-link floor-tty --quiet --rom-time 0 --boot0 1 >/dev/null 2>&1 &
+  p=$!
+  for _ in $(seq 100); do [ -e floor-tty ] && break; sleep 0.05; done
+  sleep 0.2
+  "$FLOOR" floor-tty 115200 1024 > floor.out 2>&1 || { kill $p; cat floor.out >&2; die "perf_floor unpaced failed"; }
+  kill $p; wait $p 2>/dev/null || true; rm -f floor-tty
+  u_fl=$(sed -n 's/.* median \([0-9]*\)\.[0-9]* us.*/\1/p' floor.out)
+  UNPACED+="| $round | $u_fl us | $u_ts us | $((u_ts - u_fl)) us |"$'\n'
+done
+
 # ---- the board's own turnaround
 echo "== board turnaround"
 TURN=$( (for baud in 57600 115200 230400; do
@@ -381,6 +408,15 @@ echo "- The floor's excess over the bound is what no client can remove: three wa
 echo "  the board's (its own turnaround, below) and the client's, paid in full on this loaded"
 echo "  machine. AN3155 needs each ACK before the next frame (a frame sent early would be taken as"
 echo "  a new command after a NACK), so the three turnarounds cannot be overlapped."
+echo "- Without the line's pacing the load matters less and the clients' own cost shows: the"
+echo "  same 256 KB update and \`perf_floor\` (1,024 blocks) against the unpaced board (bytes move"
+echo "  at once, ROM times 0), in turn, three times; median time per block (three round trips"
+echo "  of processing and scheduling, nothing else):"
+echo
+echo "  | round | floor client | twinslot | twinslot's own cost per block |"
+echo "  | --- | --- | --- | --- |"
+printf '%s' "$UNPACED" | sed 's/^/  /'
+echo
 echo "- System calls of the whole command (\`strace -c -f\`, a separate run under strace): $SYSTOTAL"
 echo "  in all, $((SYSTOTAL / 1024)) per block; the most frequent: $SYSCALLS. Per block: one write()"
 echo "  per frame (3), no tcdrain(), no sleep; per ACK one poll() and the read() of the ACK."
