@@ -103,8 +103,8 @@ rom_session_ms() {
   b=$(grep '"type":"reset","cause":"nrst","boot0":0' events.jsonl | sed -n 1p | sed 's/.*"t_ns":\([0-9]*\).*/\1/')
   [ -n "$a" ] && [ -n "$b" ] && echo $(((b - a) / 1000000)) || echo 0
 }
-block_period_us() { # median interval between successive Write Memory commands to slot B's body
-  grep '"type":"rom_cmd","cmd":49,"ok":true' events.jsonl | sed 's/.*"t_ns":\([0-9]*\).*/\1/' |
+block_period_us() { # [EVENTS]: median interval between successive Write Memory commands (board time)
+  grep '"type":"rom_cmd","cmd":49,"ok":true' "${1:-events.jsonl}" | sed 's/.*"t_ns":\([0-9]*\).*/\1/' |
     awk 'NR>1 { d=$1-p; if (d < 200000000) print int(d/1000) } { p=$1 }' | sort -n |
     awk '{ v[NR]=$1 } END { if (NR) print v[int((NR+1)/2)]; else print 0 }'
 }
@@ -143,7 +143,8 @@ run_stm() { # IMG BAUD [-v]: stm32flash into slot B, the board already in its RO
 }
 run_floor() { # BAUD: perf_floor's 300 blocks on a blank board in its ROM; FLOOR_US, FLOOR_CPU_US
   head -c $((1024 * 1024)) /dev/zero | tr '\0' '\377' > floor.bin
-  "$BOARD" --flash floor.bin --pty-link floor-tty --quiet --realtime --baud "$1" --bits 11 \
+  rm -f floor-events.jsonl
+  "$BOARD" --flash floor.bin --pty-link floor-tty --events floor-events.jsonl --quiet --realtime --baud "$1" --bits 11 \
     --rom-time 1000 --boot0 1 >/dev/null 2>&1 &
   local p=$!
   for _ in $(seq 100); do [ -e floor-tty ] && break; sleep 0.05; done
@@ -151,7 +152,7 @@ run_floor() { # BAUD: perf_floor's 300 blocks on a blank board in its ROM; FLOOR
   /usr/bin/time -f '%U %S' -o floor-cpu.txt "$FLOOR" floor-tty "$1" 300 > floor.out 2>&1 ||
     { kill $p; cat floor.out >&2; die "perf_floor at $1 failed"; }
   kill $p; wait $p 2>/dev/null || true; rm -f floor-tty
-  FLOOR_US=$(sed -n 's/.* median \([0-9]*\)\.[0-9]* us.*/\1/p' floor.out)
+  FLOOR_US=$(block_period_us floor-events.jsonl) # as twinslot's: from the board's log
   FLOOR_CPU_US=$(awk '{ printf "%d", ($1 + $2) * 1e6 / 300 }' floor-cpu.txt)
   FLOOR_LINE=$(cat floor.out)
 }
@@ -269,13 +270,14 @@ for round in 1 2 3; do
   u_ts=$(block_period_us)
   stop_board
   head -c $((1024 * 1024)) /dev/zero | tr '\0' '\377' > floor.bin
-  "$BOARD" --flash floor.bin --pty-link floor-tty --quiet --rom-time 0 --boot0 1 >/dev/null 2>&1 &
+  rm -f floor-events.jsonl
+  "$BOARD" --flash floor.bin --pty-link floor-tty --events floor-events.jsonl --quiet --rom-time 0 --boot0 1 >/dev/null 2>&1 &
   p=$!
   for _ in $(seq 100); do [ -e floor-tty ] && break; sleep 0.05; done
   sleep 0.2
   "$FLOOR" floor-tty 115200 1024 > floor.out 2>&1 || { kill $p; cat floor.out >&2; die "perf_floor unpaced failed"; }
   kill $p; wait $p 2>/dev/null || true; rm -f floor-tty
-  u_fl=$(sed -n 's/.* median \([0-9]*\)\.[0-9]* us.*/\1/p' floor.out)
+  u_fl=$(block_period_us floor-events.jsonl)
   UNPACED+="| $round | $u_fl us | $u_ts us | $((u_ts - u_fl)) us |"$'\n'
 done
 
@@ -392,13 +394,13 @@ echo "| part | measured | in the bound |"
 echo "| --- | --- | --- |"
 echo "| reset into the ROM to its ACK of 0x7F (the ROM's start-up, then sync) | $(ph start) | 85 |"
 echo "| identify (Get, Get ID), voltage range, both slot headers, the journal's end | $(ph identify_read) | 0 |"
-echo "| first erase to the last Write Memory ($(ph writes) blocks with the header) | $(ph erase_write) | $((M_B32 - 85)) |"
-echo "| after the last block: header and PENDING record read back, record written, reset out | $(ph after) | 0 |"
+echo "| first erase to the last Write Memory ($(ph writes) in all: voltage range, body, header, PENDING record; with the header's read-back and the record's blank check between them) | $(ph erase_write) | $((M_B32 - 85)) |"
+echo "| after the record's Write Memory: its read-back, the reset out | $(ph after) | 0 |"
 echo "| the command outside the ROM session (process start, port, BOOT0, the 10 ms reset pulses) | $((M_TS32 - M_ROM)) | 0 |"
 echo
 echo "Per block, the same run against the floor (\`perf_floor\`: a client of 70 lines that does"
 echo "nothing but the three frames and three waits per block, one write() per frame, poll() and"
-echo "read() per ACK), run right after it on the same board build at the same baud:"
+echo "read() per ACK), run right after it at the same baud; both medians from the board's event log:"
 echo
 echo "| baud | bound of one block | floor client, median | twinslot x32, median | twinslot over the floor, per turnaround | floor CPU per block | twinslot CPU per block (whole command / 1,024) |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
@@ -495,9 +497,13 @@ echo "unchanged as of 2026-12-01: GET, HEAD and other requests \$0.0004 per 1,00
 echo "LIST \$0.005 per 1,000), HEAD is in the first class:"
 echo "**\$$(awk -v n="$PER_MONTH" 'BEGIN { printf "%.2f", n / 1000 * 0.0004 }') per month** in requests"
 echo "($(awk -v n="$PER_MONTH" 'BEGIN { printf "%.4f", n / 1000 * 0.0004 / 10000 }') dollars per device). Data transfer out is"
-echo "billed apart (\$0.09 per GB to the internet after the first 100 GB a month); at"
-[ -n "$NOCH_REQ" ] && echo "$((NOCH_REQ + NOCH_RESP)) bytes a poll (the local server's response headers; AWS's are about 200 bytes longer)"
-echo "the polls' responses are a few hundred GB a month for the fleet, so fetching each release once"
-echo "per device (its image size x 10,000) dominates whenever releases are frequent."
+echo "billed apart (\$0.09 per GB to the internet after the first 100 GB a month, also as published"
+echo "for us-east-1); only the responses leave AWS."
+if [ -n "$NOCH_RESP" ]; then
+echo "The no-change responses measured here ($NOCH_RESP bytes; AWS adds about 200 bytes of headers,"
+echo "an estimate) make $(awk -v n="$PER_MONTH" -v b="$NOCH_RESP" 'BEGIN { printf "%.0f", n * b / 1e9 }')-$(awk -v n="$PER_MONTH" -v b="$NOCH_RESP" 'BEGIN { printf "%.0f", n * (b + 200) / 1e9 }') GB a month for the fleet, before TLS framing, against the free"
+echo "100 GB a month (at most a few dollars beyond it). Each release then costs its image once per device: 10,000 x 256 KB"
+echo "is 2.6 GB, about \$0.24, plus 20,000 GET requests (\$0.008)."
+fi
 } > "$OUT"
 echo "== written: $OUT"
