@@ -236,6 +236,11 @@ static void unchanged_poll_is_one_head_answered_304(void **state)
 	assert_false(o.not_modified);
 	assert_string_not_equal(o.etag, first.etag);
 	assert_int_equal(o.size, strlen(m2));
+	ts_linux_http_bytes(c.lx, &out, &in);
+	print_message("change poll (signed HEAD, If-None-Match, 200): request %llu bytes, "
+		      "response %llu bytes, total %llu bytes of HTTP\n",
+		      (unsigned long long)out, (unsigned long long)in,
+		      (unsigned long long)(out + in));
 	client_close(&c);
 }
 

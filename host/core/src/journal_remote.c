@@ -26,6 +26,15 @@ int ts_remote_read(void *ctx, uint32_t off, void *buf, uint32_t len)
 		uint32_t base = off - off % TS_AN3155_BLOCK_MAX;
 		if (base >= TS_JOURNAL_SIZE)
 			return TS_ERR_INVAL;
+		if (r->narrow && r->cached_off != base && len <= TS_AN3155_BLOCK_MAX &&
+		    off + len <= TS_JOURNAL_SIZE) {
+			/* A probe: only its bytes, the cache untouched. */
+			int err = ts_an3155_read_memory(r->rom, TS_JOURNAL_ADDR + off, out, len);
+			if (err)
+				return err;
+			r->reads++;
+			return TS_OK;
+		}
 		if (r->cached_off != base) {
 			int err = ts_an3155_read_memory(r->rom, TS_JOURNAL_ADDR + base, r->cache,
 							TS_AN3155_BLOCK_MAX);
@@ -63,19 +72,14 @@ static bool all_found(const struct ts_journal_state *st, const struct ts_slot_id
 	return !counters || st->has_min;
 }
 
-int ts_journal_read_remote(struct ts_remote_reader *r, const struct ts_slot_id *ids,
-			   uint32_t back_max, struct ts_journal_state *st,
-			   bool *complete, uint32_t *records_read)
+/* The end of the journal, and whether its order is broken. */
+static int probe_end(struct ts_remote_reader *r, struct ts_journal_state *st, uint32_t *endp)
 {
 	uint32_t end;
-	int err;
-
-	memset(st, 0, sizeof(*st));
-	*records_read = 0;
-	err = ts_journal_find_end(ts_remote_read, r, TS_JOURNAL_RECORDS, &end);
+	int err = ts_journal_find_end(ts_remote_read, r, TS_JOURNAL_RECORDS, &end);
 	if (err)
 		return err;
-	st->free_index = end;
+	*endp = end;
 
 	/* The binary search assumes append order. The one break of it our
 	 * writers can leave is a torn compaction erase: an erased prefix with
@@ -96,6 +100,25 @@ int ts_journal_read_remote(struct ts_remote_reader *r, const struct ts_slot_id *
 		if (ts_record_parse(p, &(struct ts_record){ 0 }) != TS_ERR_BLANK)
 			st->dirty = true;
 	}
+	return TS_OK;
+}
+
+int ts_journal_read_remote(struct ts_remote_reader *r, const struct ts_slot_id *ids,
+			   uint32_t back_max, struct ts_journal_state *st,
+			   bool *complete, uint32_t *records_read)
+{
+	uint32_t end = 0;
+
+	memset(st, 0, sizeof(*st));
+	*records_read = 0;
+	/* The search and its two checks touch one record each in scattered
+	 * blocks: read only those records. */
+	r->narrow = true;
+	int err = probe_end(r, st, &end);
+	r->narrow = false;
+	if (err)
+		return err;
+	st->free_index = end;
 
 	uint32_t i = end;
 	while (i > 0 && *records_read < back_max) {

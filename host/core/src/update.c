@@ -703,6 +703,23 @@ static int read_back(struct ts_update *u, bool noisy)
 	return TS_OK;
 }
 
+/* Does flash at addr hold expect[0..n)? One read that matches settles it:
+ * a read corrupted on its way back cannot turn other bytes into exactly the
+ * expected ones (short of errors that cancel a write error byte for byte).
+ * A read that differs may be a read error: then two agreeing reads decide.
+ * TS_OK: it holds them; 1: it holds other bytes (in u->block); < 0: error. */
+static int flash_holds(struct ts_update *u, uint32_t addr, const uint8_t *expect, uint32_t n)
+{
+	int err = ts_an3155_read_memory(&u->rom, addr, u->block, n);
+	if (err)
+		return rom_fail(u, err);
+	if (memcmp(u->block, expect, n) == 0)
+		return TS_OK;
+	if ((err = read_block(u, addr, n, true)) != TS_OK)
+		return err;
+	return memcmp(u->block, expect, n) == 0 ? TS_OK : 1;
+}
+
 static int write_header(struct ts_update *u)
 {
 	uint32_t base = ts_slot_addr(u->board.target);
@@ -713,9 +730,9 @@ static int write_header(struct ts_update *u)
 			return rom_fail(u, err);
 	u->bytes_written += TS_IMAGE_HDR_SIZE;
 	for (uint32_t o = 0; o < TS_IMAGE_HDR_SIZE; o += TS_AN3155_BLOCK_MAX) {
-		if ((err = read_block(u, base + o, TS_AN3155_BLOCK_MAX, true)) != TS_OK)
+		if ((err = flash_holds(u, base + o, u->img_hdr + o, TS_AN3155_BLOCK_MAX)) < 0)
 			return err;
-		if (memcmp(u->block, u->img_hdr + o, TS_AN3155_BLOCK_MAX) != 0)
+		if (err != TS_OK)
 			return fail(u, TS_ERR_FLASH, "the image header read back from 0x%08X differs "
 				    "from what was written (slot not erased? write-protected?): nothing "
 				    "committed; retry", (unsigned)(base + o));
@@ -833,9 +850,9 @@ static int write_record(struct ts_update *u, uint32_t index, const struct ts_rec
 	if ((err = ts_an3155_write_memory(&u->rom, addr, enc, TS_RECORD_SIZE)) != TS_OK)
 		return fail(u, err, "%s: the record may or may not be in the journal: see twinslot "
 			    "status", u->rom.msg);
-	if ((err = read_block(u, addr, TS_RECORD_SIZE, true)) != TS_OK)
+	if ((err = flash_holds(u, addr, enc, TS_RECORD_SIZE)) < 0)
 		return err;
-	if (memcmp(enc, u->block, TS_RECORD_SIZE) != 0)
+	if (err != TS_OK)
 		return fail(u, TS_ERR_FLASH, "journal record written at 0x%08X reads back "
 			    "different: flash did not take it (sector 11 write-protected or worn?): "
 			    "see twinslot status, then retry", (unsigned)addr);

@@ -137,19 +137,24 @@ long ts_serial_read(void *ctx, uint8_t *buf, size_t n, uint32_t timeout_ms)
 {
 	struct ts_linux *lx = ctx;
 	uint64_t end = mono_ms() + timeout_ms;
+	/* poll() first, then read() what it announced: two system calls per
+	 * wait (a read() first would find nothing while the ROM is still
+	 * answering and cost a third). */
 	for (;;) {
-		ssize_t r = read(lx->fd, buf, n);
-		if (r > 0)
-			return (long)r;
-		if (r < 0 && errno != EAGAIN && errno != EINTR && errno != EIO)
-			return TS_ERR_IO;
 		uint64_t t = mono_ms();
-		if (t >= end)
-			return 0;
 		struct pollfd p = { .fd = lx->fd, .events = POLLIN };
-		int pr = poll(&p, 1, (int)(end - t));
+		int pr = poll(&p, 1, t >= end ? 0 : (int)(end - t));
 		if (pr < 0 && errno != EINTR)
 			return TS_ERR_IO;
+		if (pr > 0 && (p.revents & POLLIN)) {
+			ssize_t r = read(lx->fd, buf, n);
+			if (r > 0)
+				return (long)r;
+			if (r < 0 && errno != EAGAIN && errno != EINTR && errno != EIO)
+				return TS_ERR_IO;
+		}
+		if (mono_ms() >= end)
+			return 0;
 		if (pr > 0 && (p.revents & (POLLHUP | POLLERR)) && !(p.revents & POLLIN)) {
 			/* pty master gone (board stopped): wait out the time-out */
 			struct timespec ts = { 0, 20 * 1000000L };

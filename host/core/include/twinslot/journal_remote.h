@@ -1,10 +1,12 @@
 /*
  * Reading the metadata journal (flash sector 11) over the ROM bootloader
  * without reading its 128 KB: binary search for the end (ts_journal_find_end,
- * about 12 reads), then records read back from the end, 8 per Read Memory,
- * until each slot's newest live record is found (and, when a slot holds an
- * image with a security counter above 0, the newest MIN_COUNTER record) or
- * `back_max` records were read. The result has the shape of ts_journal_scan()'s, with `complete`
+ * about 12 probes, each a Read Memory of one 32-byte record: 44 bytes on the
+ * line instead of 268 for a block), then records read back from the end, 8
+ * per Read Memory, until each slot's newest live record is found (and, when
+ * a slot holds an image with a security counter above 0, the newest
+ * MIN_COUNTER record) or `back_max` records were read. The result has the
+ * shape of ts_journal_scan()'s, with `complete`
  * telling whether every record was seen (then it equals a full scan).
  *
  * Caller: the chip is synced (struct ts_an3155). No allocation.
@@ -18,9 +20,12 @@
 #include "twinslot/an3155.h"
 #include "twinslot/journal.h"
 
-/* A ts_journal_read_fn over AN3155 with a one-block cache (256 bytes). */
+/* A ts_journal_read_fn over AN3155 with a one-block cache (256 bytes).
+ * With `narrow` set, a read the cache does not hold reads only the bytes
+ * asked for and leaves the cache as it was (scattered probes). */
 struct ts_remote_reader {
 	struct ts_an3155 *rom;
+	bool narrow;
 	uint32_t cached_off;  /* offset of cache[], or UINT32_MAX */
 	uint32_t reads;       /* Read Memory commands issued */
 	uint8_t cache[TS_AN3155_BLOCK_MAX];
