@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 	if (realtime)
 		prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	board_power_on(&b);
-	uint64_t wall0 = wall_ns(), emu0 = board_now(&b);
+	uint64_t wall0 = wall_ns(), emu0 = board_now(&b), last_wall = wall0;
 	uint64_t max_emu = max_time > 0 ? (uint64_t)(max_time * 1e9) : UINT64_MAX;
 	uint64_t max_wall_ns = max_wall > 0 ? (uint64_t)(max_wall * 1e9) : UINT64_MAX;
 	int status = 0;
@@ -246,11 +246,20 @@ int main(int argc, char **argv)
 		if (pr < 0 && errno != EINTR)
 			break;
 		if (b.mode != BOARD_CPU) {
-			if (realtime)
-				board_advance(&b, emu0 + (wall_ns() - wall0));
-			else if (timeout_ns > 0)
+			/* In real time, board time passes as the wall clock does, but
+			 * never jumps to make up a lag the core built up (an emulator
+			 * slower than the firmware's clock, on a loaded machine): a
+			 * jump while NRST is held would let a running watchdog see
+			 * seconds pass in a pulse of milliseconds. The core makes up
+			 * its lag by running, as it would have. */
+			if (realtime) {
+				uint64_t w = wall_ns(), target = emu0 + (w - wall0);
+				uint64_t to = board_now(&b) + (w - last_wall);
+				board_advance(&b, to < target ? to : target);
+			} else if (timeout_ns > 0)
 				board_advance(&b, board_now(&b) + waited);
 		}
+		last_wall = wall_ns();
 		sim_serial_step(&serial, board_now(&b));
 		control_step(&ctl, &b);
 	}
