@@ -200,6 +200,11 @@ static int check_begin(struct ts_update *u, const uint8_t *hb, uint32_t image_le
 		return err;
 	if (!st.has_slot[u->cfg.running] || st.slot[u->cfg.running].type != TS_REC_CONFIRMED)
 		return TS_ERR_STATE;
+	/* below the board's minimum security counter the bootloader would
+	 * refuse it: erase nothing for it (the host cannot know the minimum
+	 * on this path; docs/security.md) */
+	if (h->security_counter < ts_journal_min_counter(&st))
+		return TS_ERR_STATE;
 	return TS_OK;
 }
 

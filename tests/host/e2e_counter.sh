@@ -5,7 +5,8 @@
 #   2. `twinslot flash` installs v1.1.0 (counter 2), it confirms: the client
 #      raises the minimum to 2 (status shows it);
 #   3. an older signed release, v1.0.1 with counter 1, is refused by
-#      `twinslot flash` before any flash write, with --force too;
+#      `twinslot flash` before any flash write, with --force too (through the
+#      ROM; through the application its update service refuses BEGIN);
 #   4. the same release is forced into slot A through the ROM bootloader with
 #      stm32flash (what a host that skips the check could do), with a PENDING
 #      record appended after the journal's last one: at the next reset the
@@ -72,7 +73,7 @@ grep -x "minimum security counter: 2 (MIN_COUNTER record, seq [0-9]*): the bootl
 step "the older release (counter 1) is refused before any flash write, --force or not"
 for force in "" --force; do
 	before=$(sha256sum < flash.bin); ev0=$(wc -l < events.jsonl)
-	set +e; "$T" flash $B $K $force --image r1.0.1 >out.txt 2>err.txt; rc=$?; set -e
+	set +e; "$T" flash $B $K $force --path rom --image r1.0.1 >out.txt 2>err.txt; rc=$?; set -e
 	[ "$rc" = 1 ] || { cat out.txt err.txt >&2; fail "flash $force v1.0.1: exit $rc, expected 1"; }
 	grep -F "the image's security counter is 1, below the board's minimum 2" err.txt >/dev/null ||
 		{ cat err.txt >&2; fail "no counter message"; }
@@ -83,6 +84,17 @@ for force in "" --force; do
 		fail "flash operations during the refused flash $force"
 	echo "   refused: $(grep -F 'security counter' err.txt | head -1 | cut -c1-160)"
 done
+# Through the application (the host cannot read the minimum on that path):
+# its update service refuses BEGIN before erasing anything.
+before=$(sha256sum < flash.bin); ev0=$(wc -l < events.jsonl)
+set +e; "$T" flash $B $K --force --path app --image r1.0.1 >out.txt 2>err.txt; rc=$?; set -e
+[ "$rc" != 0 ] || { cat out.txt err.txt >&2; fail "flash --path app v1.0.1 succeeded"; }
+grep -F "the application refused BEGIN" err.txt >/dev/null || { cat err.txt >&2; fail "no BEGIN refusal"; }
+sleep 0.3
+[ "$(sha256sum < flash.bin)" = "$before" ] || fail "the flash file changed (flash --path app)"
+tail -n +$((ev0 + 1)) events.jsonl | grep '"type":"flash_\(erase\|program\)"' >/dev/null &&
+	fail "flash operations during the refused flash --path app"
+echo "   refused (app path, exit $rc): $(grep -F 'refused BEGIN' err.txt | head -1 | cut -c1-160)"
 
 step "forced into slot A through the ROM: the bootloader refuses it"
 ctl() { "$BOARD" --ctl ctl.sock "$@" >/dev/null || fail "control: $*"; }
