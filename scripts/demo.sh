@@ -44,7 +44,7 @@ die() {
 	printf '%sdemo: FAILED: %s%s\n' "$R" "$*" "$N" >&2
 	if [ -n "${WORK:-}" ] && [ -f "$WORK/console.log" ]; then
 		echo "--- last board console lines ($WORK/console.log):" >&2
-		tr -d '\r' <"$WORK/console.log" | grep -a '^twinslot-' | tail -15 >&2 || true
+		tr -d '\r' <"$WORK/console.log" | grep -ao 'twinslot-[a-z]*: .*' | tail -15 >&2 || true
 	fi
 	exit 1
 }
@@ -139,7 +139,7 @@ board_args=(--quiet --flash "$WORK/flash.bin" --pty-link "$WORK/tty" --control "
 BOARD_PID=$!
 wait_until 10 "the board's serial port and control socket" test -S "$WORK/board.sock" -a -e "$WORK/tty"
 wait_until 20 "v1.0.0 to boot" console_has "twinslot-app: v1.0.0 slot A"
-info "board: $(tr -d '\r' <"$WORK/console.log" | grep -a '^twinslot-boot:' | tail -1)"
+info "board: $(tr -d '\r' <"$WORK/console.log" | grep -ao 'twinslot-boot: .*' | tail -1)"
 info "serial port $WORK/tty, pins board:$WORK/board.sock$([ "$REALTIME" = 1 ] && echo ', paced at 115200 baud')"
 
 step "Start the agent (polls fw/manifest.json every ~2 s with HEAD + If-None-Match)"
@@ -157,13 +157,13 @@ step "Publish v1.1.0: the agent sees a new ETag, streams the image into slot B"
 publish 1.1.0 app
 wait_until 120 "v1.1.0 to be installed and confirmed" report_is 1.1.0 confirmed
 console_has "twinslot-app: v1.1.0 slot B" || die "the console never showed v1.1.0 running"
-info "board: $(tr -d '\r' <"$WORK/console.log" | grep -a '^twinslot-boot:' | tail -1)"
-info "board: $(tr -d '\r' <"$WORK/console.log" | grep -a '^twinslot-app: confirmed' | tail -1)"
+info "board: $(tr -d '\r' <"$WORK/console.log" | grep -ao 'twinslot-boot: .*' | tail -1)"
+info "board: $(tr -d '\r' <"$WORK/console.log" | grep -ao 'twinslot-app: confirmed.*' | tail -1)"
 
 step "Publish a broken v1.2.0 (runs, feeds the watchdog, never confirms)"
 publish 1.2.0 app-noconfirm
 wait_until 180 "v1.2.0 to be rolled back" report_is 1.2.0 rolled_back
-info "board: $(tr -d '\r' <"$WORK/console.log" | grep -a '^twinslot-boot:' | tail -1)"
+info "board: $(tr -d '\r' <"$WORK/console.log" | grep -ao 'twinslot-boot: .*' | tail -1)"
 
 step "Stop the agent (SIGTERM)"
 kill -TERM "$AGENT_PID"

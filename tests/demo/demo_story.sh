@@ -24,7 +24,7 @@ trap 'rm -rf "$T"' EXIT
 fail() {
 	echo "FAIL: $*" >&2
 	echo "--- journal" >&2; "$JOURNAL" "$T/flash.bin" >&2 || true
-	echo "--- console" >&2; tr -d '\r' <"$T/console.log" | grep -a '^twinslot-' >&2 || true
+	echo "--- console" >&2; tr -d '\r' <"$T/console.log" | grep -ao 'twinslot-[a-z]*: .*' >&2 || true
 	exit 1
 }
 
@@ -44,6 +44,10 @@ done
 n=$(grep -c "signature verified: ECDSA P-256, key id" "$T/demo.out" || true)
 [ "$n" = 2 ] || { cat "$T/demo.out"; fail "the agent verified $n signatures, expected 2"; }
 grep -F "allow-unsigned" "$T/demo.out" >/dev/null && fail "the demo ran with --allow-unsigned"
+# Both installs went through the running application's update service (the
+# app path, the agent's default `auto`), not the ROM bootloader.
+n=$(grep -c "installing v1\.[12]\.0 .* through the application" "$T/demo.out" || true)
+[ "$n" = 2 ] || fail "$n of the 2 installs went through the application"
 
 # The flash file: the images are the published ones, byte for byte.
 for x in "b 1.1.0 $((0x80000))" "a 1.2.0 $((0x20000))"; do
@@ -67,8 +71,11 @@ want+="rolled_back A attempt=0 v=0x01020000;"
 tail -1 "$T/journal.txt" | grep "invalid=0 dirty=0 newest=rolled_back:A" >/dev/null ||
 	fail "journal summary: $(tail -1 "$T/journal.txt")"
 
-# The console: v1.1.0 confirmed; v1.2.0's three trials, then back to B.
-con=$(tr -d '\r' <"$T/console.log" | grep -a '^twinslot-' | tr '\n' ';')
+# The console: v1.1.0 confirmed; v1.2.0's three trials, then back to B. A
+# line may follow the app path's binary frames without a newline between
+# (the update came through the application, which then reset): match the
+# lines wherever they start.
+con=$(tr -d '\r' <"$T/console.log" | grep -ao 'twinslot-[a-z]*: .*' | tr '\n' ';')
 for l in "twinslot-boot: slot B v1.1.0 trial 1/3 (new image)" "twinslot-app: confirmed" \
 	"twinslot-boot: slot A v1.2.0 trial 1/3 (new image)" \
 	"twinslot-boot: slot A v1.2.0 trial 2/3 (trial continues)" \
@@ -78,7 +85,7 @@ for l in "twinslot-boot: slot B v1.1.0 trial 1/3 (new image)" "twinslot-app: con
 done
 # ... and every boot after the rollback is v1.1.0 in slot B (the last one
 # follows the demo's closing twinslot status).
-after=$(tr -d '\r' <"$T/console.log" | grep -a '^twinslot-boot:' |
+after=$(tr -d '\r' <"$T/console.log" | grep -ao 'twinslot-boot: .*' |
 	sed -n '/other slot failed its trial: rolled back/,$p' | grep -vc '^twinslot-boot: slot B v1.1.0 ' || true)
 [ "$after" = 0 ] || fail "a boot other than slot B v1.1.0 after the rollback"
 
@@ -87,7 +94,9 @@ after=$(tr -d '\r' <"$T/console.log" | grep -a '^twinslot-boot:' |
 # watchdog was started for the trials (a running IWDG survives resets).
 ev=$T/events.jsonl
 nrst_run=$(grep '"type":"reset"' "$ev" | grep -c '"cause":"nrst","boot0":0' || true)
-[ "$nrst_run" -ge 6 ] || fail "only $nrst_run NRST resets into the application"
+# (the installs go through the application's update service, which resets
+# the board itself: the three trial pulses of v1.2.0 are NRST's)
+[ "$nrst_run" -ge 3 ] || fail "only $nrst_run NRST resets into the application"
 grep -q '"type":"reset".*"cause":"iwdg"' "$ev" && fail "a watchdog reset (the trials should not hang)"
 grep -q '"type":"iwdg_start"' "$ev" || fail "the trials did not run under the watchdog"
 grep -q '"type":"lockup"' "$ev" && fail "the core locked up"
