@@ -297,7 +297,7 @@ done) 2>&1)
 echo "== bootloader"
 BL_BYTES=$(stat -c%s "$FW/bootloader.bin")
 BL_SIZE=$(arm-none-eabi-size "$FW/bootloader.elf" 2>/dev/null | awk 'NR == 2 { print "text " $1 ", data " $2 ", bss " $3 }' || true)
-if cmake --build "$B" --target help 2>/dev/null | grep -q bench_boot_run; then
+if cmake --build "$B" --target help 2>/dev/null | grep bench_boot_run >/dev/null; then
   BOOT=$(nice cmake --build "$B" --target bench_boot_run 2>&1 | grep -v '^\[\|^gmake\|^make\|Built target\|Scanning\|Consolidate' || true)
 else
   BOOT="not measured in this run (this tree has no bench_boot_run target)"

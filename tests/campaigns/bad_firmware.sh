@@ -198,11 +198,11 @@ part_host() {
 			>out.txt 2>err.txt
 		rc=$?
 		local talked=no
-		tail -n +$((ev0 + 1)) events.jsonl | grep -q '"type":"reset"' && talked="yes (read the slots)"
+		tail -n +$((ev0 + 1)) events.jsonl | grep '"type":"reset"' >/dev/null && talked="yes (read the slots)"
 		echo "host $c: twinslot flash exit $rc, board consulted: $talked: $(grep -iv warning err.txt | head -1 | cut -c1-150)"
 		if [ "$(sha256sum < flash.bin)" != "$before" ]; then
 			wrong=$((wrong + 1)); echo "VIOLATION: host $c: the flash changed" >&2
-		elif tail -n +$((ev0 + 1)) events.jsonl | grep -q '"type":"\(flash_erase\|flash_program\)"'; then
+		elif tail -n +$((ev0 + 1)) events.jsonl | grep '"type":"\(flash_erase\|flash_program\)"' >/dev/null; then
 			failures=$((failures + 1)); echo "FAILURE: host $c: flash operations on the board" >&2
 		elif [ $rc != 1 ]; then
 			failures=$((failures + 1)); echo "FAILURE: host $c: exit $rc, not 1" >&2
@@ -329,7 +329,7 @@ agent_case() {
 	"$T" agent $A "$@" >agent2.out 2>agent2.err
 	rc=$?
 	if [ $rc != 0 ] || [ "$(sha256sum < flash.bin)" != "$f0" ] ||
-		tail -n +$((ev0 + 1)) events.jsonl | grep -q '"type":"\(reset\|flash_erase\|flash_program\)"'; then
+		tail -n +$((ev0 + 1)) events.jsonl | grep '"type":"\(reset\|flash_erase\|flash_program\)"' >/dev/null; then
 		failures=$((failures + 1)); echo "FAILURE: agent $c: the next poll touched the board (exit $rc)" >&2
 		tail -3 agent2.err >&2
 	else

@@ -109,7 +109,7 @@ run() {
 	grep -q "^twinslot $1: " e.txt || why="${why:+$why; }no 'twinslot $1:' message"
 	[ "$(state)" = "$BEFORE" ] || why="${why:+$why; }a file was written"
 	[ -e out/p ] && why="${why:+$why; }pack wrote out/p"
-	tail -n +$((ev0 + 1)) events.jsonl | grep -q '"type":"flash_\(erase\|program\)"' &&
+	tail -n +$((ev0 + 1)) events.jsonl | grep '"type":"flash_\(erase\|program\)"' >/dev/null &&
 		why="${why:+$why; }flash operations on the board"
 	if [ -n "$why" ]; then
 		failures=$((failures + 1))

@@ -70,7 +70,7 @@ publish() { # VERSION APP KEYDIR
 		--release "rel-$1" >/dev/null
 }
 report() { curl -sf "$EP/twinslot/fw/reports/soak-board.json" 2>/dev/null || true; }
-outcome_is() { report | grep -q "\"version\":\"$1\",\"outcome\":\"$2\""; }
+outcome_is() { report | grep "\"version\":\"$1\",\"outcome\":\"$2\"" >/dev/null; }
 
 publish 1.0.0 app key
 "$T" compose -o flash.bin --bootloader "$FW/bootloader.bin" --slot-a rel-1.0.0/slot-a.img \
@@ -119,7 +119,7 @@ while [ $((SECONDS - start)) -lt "$DURATION" ]; do
 	noconfirm) publish "$v" app-noconfirm key; want=rolled_back ;;
 	badkey) publish "$v" app other; want=skipped ;;
 	esac
-	wait_until 240 "v$v to end $want" eval 'report | grep -q "\"version\":\"$v\",\"outcome\":"'
+	wait_until 240 "v$v to end $want" eval 'report | grep "\"version\":\"$v\",\"outcome\":" >/dev/null'
 	got=$(report | sed -n 's/.*"version":"'"$v"'","outcome":"\([a-z_]*\)".*/\1/p')
 	echo "release v$v ($kind): $got in $((SECONDS - t0)) s"
 	[ "$got" = "$want" ] || { wrong=$((wrong + 1)); echo "WRONG: v$v ended $got, expected $want" >&2; }

@@ -39,7 +39,7 @@ wait_until() { # SECONDS COMMAND...
 # the console as text, each line from its twinslot- prefix on (the app path's
 # frames, at another baud, precede the next line on the console copy)
 con() { tr -d '\r' <console.txt | tr -c '[:print:]\n' '?' | sed 's/^.*\(twinslot-\(boot\|app\): \)/\1/'; }
-has_line() { con | grep -qxF -- "$1"; }
+has_line() { con | grep -xF -- "$1" >/dev/null; }
 start_board() { # FLASH [board options]
 	cp "$1" flash.bin; shift
 	rm -f tty ctl.sock events.jsonl console.txt
@@ -84,16 +84,16 @@ realtime)
 	flash 0 --path app --image r1.1.0 --timeout 60
 	t1=$(date +%s%3N)
 	holds B r1.1.0/slot-b.img || fail "slot B does not hold the release"
-	wait_until 10 sh -c "\"$JOURNAL\" --live flash.bin | tail -1 | grep -q 'newest=confirmed:B'" ||
+	wait_until 10 sh -c "\"$JOURNAL\" --live flash.bin | tail -1 | grep 'newest=confirmed:B' >/dev/null" ||
 		fail "no CONFIRMED B in the journal: $(live)"
 	has_line "twinslot-boot: slot B v1.1.0 trial 1/3 (new image)" || fail "no trial boot of B"
 	since() { tail -n +$((mark + 1)) events.jsonl; }
-	since | grep -q '"boot0":1' && fail "the ROM bootloader was entered"
-	since | grep -q '"type":"rom_' && fail "the ROM bootloader answered"
+	since | grep '"boot0":1' >/dev/null && fail "the ROM bootloader was entered"
+	since | grep '"type":"rom_' >/dev/null && fail "the ROM bootloader answered"
 	resets=$(since | grep -c '"type":"reset"' || true)
 	[ "$resets" = 1 ] || fail "$resets resets during the update, expected one"
-	since | grep '"type":"reset"' | grep -q '"cause":"software"' || fail "the reset was not the app's own"
-	since | grep -q '"type":"flash_overwrite"' && fail "flash_overwrite"
+	since | grep '"type":"reset"' | grep '"cause":"software"' >/dev/null || fail "the reset was not the app's own"
+	since | grep '"type":"flash_overwrite"' >/dev/null && fail "flash_overwrite"
 	er=$(since | grep '"type":"flash_erase"' | sed 's/.*"sector":\([0-9]*\).*/\1/' | tr '\n' ' ')
 	[ "$er" = "8 9 " ] || fail "erased sectors '$er', expected '8 9 '"
 	stalls=$(since | grep -c '"type":"flash_stall"' || true)
