@@ -71,20 +71,6 @@ static int stopped(struct ts_update *u, const char *where)
 		    u->committed ? "" : ": nothing committed, the running image keeps running");
 }
 
-static long read_full(const struct ts_source *src, uint8_t *buf, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		long r = src->read(src->arg, buf + got, n - got);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (long)got;
-}
-
 /* Wire time of n bytes at the line's baud (8N1: 10 bits), rounded up. */
 static uint32_t wire_ms(const struct ts_app *a, uint32_t n)
 {
@@ -408,7 +394,7 @@ static int refill(struct ts_update *u, const struct ts_source *src, struct ts_sh
 		uint32_t n = cap - *have;
 		if (n > total - acked - *have)
 			n = total - acked - *have;
-		long r = read_full(src, u->app.win + *have, n);
+		long r = ts_source_read_full(src, u->app.win + *have, n);
 		if (r < 0)
 			return fail(u, (int)r, "reading the image at byte %u: %s",
 				    (unsigned)(TS_IMAGE_HDR_SIZE + acked + *have), ts_strerror((int)r));
@@ -533,7 +519,7 @@ static int stream(struct ts_update *u, const struct ts_source *src)
 	}
 	a->ms_data = now_ms(u) - t0;
 	uint8_t extra;
-	if (read_full(src, &extra, 1) != 0)
+	if (ts_source_read_full(src, &extra, 1) != 0)
 		return fail(u, TS_ERR_FORMAT, "the image is longer than its header says (%u "
 			    "application bytes): nothing committed", (unsigned)total);
 	u->phase = TS_PHASE_VERIFY;

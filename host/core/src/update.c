@@ -112,9 +112,7 @@ static int stopped(struct ts_update *u, const char *where)
 		    u->committed ? "" : ": nothing committed");
 }
 
-/* Read exactly n bytes unless the source ends: returns the count or a
- * negative ts_err. */
-static long read_full(const struct ts_source *src, uint8_t *buf, size_t n)
+long ts_source_read_full(const struct ts_source *src, uint8_t *buf, size_t n)
 {
 	size_t got = 0;
 	while (got < n) {
@@ -463,7 +461,7 @@ int ts_update_check(struct ts_update *u, const struct ts_source *src)
 	int err;
 
 	u->phase = TS_PHASE_CHECK;
-	long n = read_full(src, u->img_hdr, sizeof(u->img_hdr));
+	long n = ts_source_read_full(src, u->img_hdr, sizeof(u->img_hdr));
 	if (n < 0)
 		return fail(u, (int)n, "cannot read the image: %s", ts_strerror((int)n));
 	if (n < (long)sizeof(u->img_hdr))
@@ -534,7 +532,7 @@ int ts_update_check(struct ts_update *u, const struct ts_source *src)
 
 	/* The vector table: read the first body block now, still before any
 	 * erase, and check it as the bootloader will. */
-	long m = read_full(src, u->block, u->img.app_size < sizeof(u->block)
+	long m = ts_source_read_full(src, u->block, u->img.app_size < sizeof(u->block)
 						  ? u->img.app_size : sizeof(u->block));
 	if (m < 0)
 		return fail(u, (int)m, "cannot read the image: %s", ts_strerror((int)m));
@@ -665,7 +663,7 @@ static int stream_body(struct ts_update *u, const struct ts_source *src)
 		if (off == total)
 			break;
 		n = total - off < sizeof(u->block) ? total - off : (uint32_t)sizeof(u->block);
-		long r = read_full(src, u->block, n);
+		long r = ts_source_read_full(src, u->block, n);
 		if (r < 0)
 			return fail(u, (int)r, "reading the image at byte %u: %s",
 				    (unsigned)(TS_IMAGE_HDR_SIZE + off), ts_strerror((int)r));
@@ -677,7 +675,7 @@ static int stream_body(struct ts_update *u, const struct ts_source *src)
 				    ts_slot_name(u->board.target));
 	}
 	uint8_t extra;
-	if (read_full(src, &extra, 1) != 0)
+	if (ts_source_read_full(src, &extra, 1) != 0)
 		return fail(u, TS_ERR_FORMAT, "the image is longer than its header says (%u "
 			    "application bytes): nothing committed", (unsigned)total);
 	u->phase = TS_PHASE_VERIFY;

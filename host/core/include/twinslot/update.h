@@ -54,6 +54,10 @@ struct ts_source {
 	int (*rewind)(void *arg); /* optional: TS_OK or a negative ts_err */
 };
 
+/* Read exactly n bytes from src unless it ends first: the count read, or a
+ * negative ts_err. */
+long ts_source_read_full(const struct ts_source *src, uint8_t *buf, size_t n);
+
 #define TS_UPDATE_KEYS_MAX 4
 
 struct ts_update_cfg {
