@@ -10,7 +10,8 @@
 #   --soak   how long the soak runs (default 3300: it runs alongside the
 #            rest, and all of it must end within the hour)
 #   --only   run one campaign (soak, powercut, link, badfw, network,
-#            badinput, counter-confirm, counter-app_compact,
+#            badinput, board-boot_compaction, board-app_confirm,
+#            board-app_compaction, board-rollback, counter-confirm, counter-app_compact,
 #            counter-refuse_compact, app-link, app-cuts), keeping the other campaigns' logs in --logs
 #   --no-docs  leave docs/reliability.md alone (the logs are still written)
 #   --docs-only  only write docs/reliability.md from the logs in --logs
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
 	--only) ONLY=$2; shift ;;
 	--no-docs) DOCS=0 ;;
 	--docs-only) DOCS=2 ;;
-	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^# Exit status/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "campaigns: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -87,6 +88,11 @@ run network tests/campaigns/network_faults.sh "$TW" "$BOARD" "$FW" "$JOURNAL" \
 	"$CT/netfault_proxy" "$here" "$LOGS/network-work" 3 384
 run badinput tests/campaigns/bad_input.sh "$TW" "$BOARD" "$FW" "$CTL" "$LOGS/badinput-work" \
 	"$here" 1 4
+# Every flash operation of the firmware's own journal writes, with the
+# bootloader's ROLLED_BACK (rollback), which the cycle above does not reach.
+for s in boot_compaction app_confirm app_compaction rollback; do
+	run board-$s tests/sim/board_powercut.sh "$BOARD" "$TW" "$JOURNAL" "$FW" $s
+done
 for s in confirm app_compact refuse_compact; do
 	run counter-$s tests/sim/board_powercut_counter.sh "$BOARD" "$TW" "$JOURNAL" "$FW" $s 1
 done

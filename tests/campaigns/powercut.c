@@ -67,6 +67,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,6 +106,7 @@ struct op {
 struct stats {
 	unsigned long cases, faults, confirmed, bricks, wrong, unconfirmed, failures;
 	unsigned long second_missed, replays;
+	unsigned long nops, stopped; /* for the parent of --jobs */
 };
 
 static struct rig {
@@ -796,11 +798,12 @@ static void on_stop(int sig)
 
 static void progress(const char *name, unsigned long done, unsigned long total, double t0)
 {
-	if (done % 100 || !done)
-		return;
 	const struct stats *st = R.st;
-	fprintf(stderr, "powercut: %s: %lu/%lu cases, %.1f s, bricks=%lu wrong=%lu unconfirmed=%lu "
-		"failures=%lu\n", name, done, total, wall_s() - t0, st->bricks, st->wrong,
+	if (st->cases % 100 || !st->cases)
+		return;
+	fprintf(stderr, "powercut: %s: %lu cases done, up to case %lu of %lu, %.1f s, "
+		"bricks=%lu wrong=%lu unconfirmed=%lu failures=%lu\n", name, st->cases, done, total,
+		wall_s() - t0, st->bricks, st->wrong,
 		st->unconfirmed, st->failures);
 }
 
@@ -931,12 +934,66 @@ static void double_case(size_t k, uint64_t seed, char *name, uint8_t *after_cut)
 
 /* ---- main ---- */
 
+static void print_summary(const struct stats *st, const char *name, const char *part,
+			  bool replay)
+{
+	printf("campaign powercut %s cases=%lu faults=%lu ops=%lu confirmed=%lu", name, st->cases,
+	       st->faults, st->nops, st->confirmed);
+	if (!strcmp(part, "double"))
+		printf(" second_missed=%lu", st->second_missed);
+	if (replay)
+		printf(" replayed=%lu", st->replays);
+	if (st->stopped)
+		printf(" planned=%lu stopped_early=1", st->stopped);
+	printf(" bricks=%lu wrong=%lu unconfirmed=%lu failures=%lu\n", st->bricks, st->wrong,
+	       st->unconfirmed, st->failures);
+	fflush(stdout);
+}
+
+static pid_t children[64];
+static void pass_stop(int sig)
+{
+	for (size_t i = 0; i < sizeof children / sizeof children[0]; i++)
+		if (children[i] > 0)
+			kill(children[i], sig);
+}
+
+/* --jobs: sum what the children report; a child that dies without
+ * reporting is a failure of the campaign, not a silent gap. */
+static int jobs_parent(int fds[2], unsigned long jobs, const char *name, const char *part,
+		       bool replay)
+{
+	close(fds[1]);
+	struct stats sum = { 0 }, one;
+	unsigned long got = 0;
+	while (read(fds[0], &one, sizeof one) == (ssize_t)sizeof one) {
+		got++;
+		sum.cases += one.cases, sum.faults += one.faults, sum.confirmed += one.confirmed;
+		sum.bricks += one.bricks, sum.wrong += one.wrong, sum.unconfirmed += one.unconfirmed;
+		sum.failures += one.failures, sum.second_missed += one.second_missed;
+		sum.replays += one.replays, sum.nops = one.nops;
+		if (one.stopped)
+			sum.stopped = one.stopped;
+	}
+	int bad = 0, status;
+	while (wait(&status) > 0)
+		if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+			bad = 1;
+	if (got != jobs || bad) {
+		fprintf(stderr, "powercut: %lu of %lu processes reported%s\n", got, jobs,
+			bad ? ", and one ended abnormally" : "");
+		sum.failures++;
+	}
+	print_summary(&sum, name, part, replay);
+	return sum.bricks || sum.wrong || sum.unconfirmed || sum.failures ? 1 : 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: powercut --start FLASH --old DIR --new DIR --part exhaustive|random|double\n"
 		"                [--name NAME] [--cases N] [--seeds N] [--seed S] [--first K] [--last K]\n"
-		"                [--native KIND@ADDR]... [--fast-bsy] [--check-replay] [--verbose]\n"
+		"                [--native KIND@ADDR]... [--fast-bsy] [--check-replay] [--jobs N] [--verbose]\n"
 		"  --start FLASH   1 MB flash: bootloader, the old release in slot A confirmed (twinslot compose)\n"
 		"  --old/--new DIR release directories with slot-a.img and slot-b.img (twinslot pack)\n"
 		"  exhaustive      every flash operation of the cycle, --seeds tears each (default 3)\n"
@@ -947,13 +1004,15 @@ static void usage(FILE *f)
 		"                  ts_delay_ms) at ADDR natively, charging its emulated time\n"
 		"  --fast-bsy      code polling the busy flash from RAM skips to the operation's end\n"
 		"  --check-replay  also run each case's prefix for real with the cut armed and\n"
-		"                  check that it leaves the flash rebuilt from the recording\n");
+		"                  check that it leaves the flash rebuilt from the recording\n"
+		"  --jobs N        N processes, each its own board, share the cases (case i goes\n"
+		"                  to process i mod N: the same cases as one process runs)\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *start = NULL, *olddir = NULL, *newdir = NULL, *part = NULL, *name = NULL;
-	unsigned long cases = 100, seeds = 3, first = 0, last = 0;
+	unsigned long cases = 100, seeds = 3, first = 0, last = 0, jobs = 1;
 	uint64_t seed = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -994,6 +1053,8 @@ int main(int argc, char **argv)
 			seeds = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--seed"))
 			seed = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--jobs") && (jobs = strtoul(v, NULL, 0)) >= 1 && jobs <= 64)
+			;
 		else if (!strcmp(a, "--first"))
 			first = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--last"))
@@ -1021,6 +1082,33 @@ int main(int argc, char **argv)
 	}
 	if (!name)
 		name = part;
+	/* --jobs: the children run what follows, each on its share of the
+	 * cases, and send their counts back; the parent prints the sum. */
+	int report_fd = -1;
+	unsigned long job = 0;
+	if (jobs > 1) {
+		int fds[2];
+		if (pipe(fds))
+			die("pipe");
+		/* a stop is passed on: the children stop early and report */
+		signal(SIGINT, pass_stop);
+		signal(SIGTERM, pass_stop);
+		for (job = 0; job < jobs; job++) {
+			pid_t pid = fork();
+			if (pid < 0)
+				die("fork");
+			if (pid == 0) {
+				signal(SIGINT, SIG_DFL);
+				signal(SIGTERM, SIG_DFL);
+				close(fds[0]);
+				report_fd = fds[1];
+				break;
+			}
+			children[job] = pid;
+		}
+		if (job == jobs)
+			return jobs_parent(fds, jobs, name, part, check_replay);
+	}
 	uint32_t slen;
 	R.start = slurp(start, &slen);
 	if (slen != TS_FLASH_SIZE)
@@ -1137,6 +1225,8 @@ int main(int argc, char **argv)
 		for (size_t k = lo; k < hi && !stop_requested; k++)
 			for (unsigned long s = 0; s < seeds && !stop_requested; s++) {
 				uint64_t ts = seed * 1000003ull + k * 131ull + s;
+				if (((k - lo) * seeds + s) % jobs != job)
+					continue;
 				snprintf(cname, sizeof cname, "op %zu/%zu tear seed %" PRIu64, k + 1, R.nops, ts);
 				single_case(k, ts, cname);
 				progress(name, (unsigned long)(k - lo) * seeds + s + 1, target, tw0);
@@ -1145,6 +1235,8 @@ int main(int argc, char **argv)
 		for (unsigned long c = 0; c < cases && !stop_requested; c++) {
 			size_t k = lo + rnd() % (hi - lo);
 			uint64_t ts = rnd();
+			if (c % jobs != job)
+				continue;
 			snprintf(cname, sizeof cname, "case %lu: op %zu/%zu tear seed %" PRIu64, c + 1, k + 1,
 				 R.nops, ts);
 			if (!strcmp(part, "random"))
@@ -1158,17 +1250,12 @@ int main(int argc, char **argv)
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	fprintf(stderr, "powercut: %s: %lu cases in %.1f s, %.1f ms per case\n", name, st.cases, secs,
 		st.cases ? secs * 1000 / (double)st.cases : 0.0);
-	printf("campaign powercut %s cases=%lu faults=%lu ops=%zu confirmed=%lu", name, st.cases,
-	       st.faults, R.nops, st.confirmed);
-	if (!strcmp(part, "double"))
-		printf(" second_missed=%lu", st.second_missed);
-	if (check_replay)
-		printf(" replayed=%lu", st.replays);
-	if (stop_requested)
-		printf(" planned=%lu stopped_early=1", target);
-	printf(" bricks=%lu wrong=%lu unconfirmed=%lu failures=%lu\n", st.bricks, st.wrong,
-	       st.unconfirmed, st.failures);
-	fflush(stdout);
+	st.nops = R.nops;
+	st.stopped = stop_requested ? target : 0;
+	if (report_fd < 0)
+		print_summary(&st, name, part, check_replay);
+	else if (write(report_fd, &st, sizeof st) != (ssize_t)sizeof st)
+		die("cannot report to the parent");
 	board_close(&R.b);
 	for (size_t i = 0; i < R.nckpt; i++)
 		free(R.ckpt[i]);

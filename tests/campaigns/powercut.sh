@@ -13,6 +13,8 @@
 #   full: every operation of the 16 KB cycle with 3 tears each, 10000 random
 #        and 1000 double cuts of the 384 KB cycle
 #   SEEDS RANDOM DOUBLE override the counts, SEED the random choices (1).
+#   JOBS=N in the environment: N processes share the cases (default 1 for
+#   fast, the number of cores for full); the cases are the same.
 # Prints per part "campaign powercut <part> cases=... bricks=0 wrong=0
 # unconfirmed=0 failures=0" and "reproduce: ..."; exits 1 on any violation,
 # 77 without the firmware.
@@ -27,8 +29,8 @@
 set -euo pipefail
 T=$1 FW=$2 PC=$3 W=$4 MODE=${5:-fast}
 case "$MODE" in
-fast) SEEDS=1 RANDOM_N=6 DOUBLE_N=2 FIRST=64 EXH=tail-16k ;;
-full) SEEDS=3 RANDOM_N=10000 DOUBLE_N=1000 FIRST=1 EXH=exhaustive-16k ;;
+fast) SEEDS=1 RANDOM_N=6 DOUBLE_N=2 FIRST=64 EXH=tail-16k J=1 ;;
+full) SEEDS=3 RANDOM_N=10000 DOUBLE_N=1000 FIRST=1 EXH=exhaustive-16k J=$(nproc) ;;
 *) echo "usage: powercut.sh TWINSLOT FIRMWARE_DIR POWERCUT WORKDIR [fast|full] [SEEDS RANDOM DOUBLE [SEED]]" >&2
    exit 2 ;;
 esac
@@ -83,7 +85,7 @@ part() { # NAME COUNT REPRODUCE_ARGS -- POWERCUT ARGS (nothing when COUNT is 0)
 	local name=$1 n=$2 rep=$3 rc=0
 	shift 4
 	[ "$n" != 0 ] || return 0
-	"$PC" --name "$name" --seed "$SEED" "${hooks[@]}" "$@" || rc=$?
+	"$PC" --name "$name" --seed "$SEED" --jobs "${JOBS:-$J}" "${hooks[@]}" "$@" || rc=$?
 	echo "reproduce: $SELF $rep"
 	[ "$rc" = 0 ] || bad=1
 }

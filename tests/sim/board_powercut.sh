@@ -256,4 +256,8 @@ fi
 echo "$SCEN: $cuts power cuts ($how); afterwards $ends; $SECONDS s"
 # Compaction rewrites the newest record first: no single cut loses the update.
 [ "$SCEN" = rollback ] || [ "$OUT_A" = 0 ] || fail "$OUT_A cuts lost B's update (k =$A_KS)"
+# the fault-campaign summary line (issue 13; fail() above ends the run on
+# any violation, so the counts of violations are 0 when it is reached)
+echo "campaign board_powercut $SCEN cases=$cuts faults=$cuts ops=$count b_confirmed=$OUT_B a_runs=$OUT_A bricks=0 wrong=0 unconfirmed=0 failures=0"
+echo "reproduce: bash $0 BOARD TWINSLOT BOARD_LIVE FIRMWARE_DIR $SCEN"
 echo "PASS $SCEN"
