@@ -27,6 +27,7 @@
 #include "iwdg.h"
 #include "leds.h"
 #include "stm32f407.h"
+#include "twinslot/boot.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
 #include "twinslot_client.h"
@@ -240,6 +241,13 @@ int main(void)
 	ts_iwdg_feed();
 	ts_leds_init();
 	ts_console_init();
+	{
+		/* the bootloader's line, when it left it to us (a plain boot of a
+		 * confirmed image: twinslot_client.h) */
+		char line[TS_BOOT_NOTE_TEXT];
+		if (ts_client_boot_note(line, sizeof line))
+			ts_console_puts(line);
+	}
 #ifdef TS_APP_FILL_KB
 	(void)*(const volatile uint32_t *)&fill[FILL_WORDS - 1u];
 #endif
