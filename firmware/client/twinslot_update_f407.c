@@ -42,18 +42,20 @@ static RAMFUNC void pump(void)
 }
 
 /* On the fast clock, a look at the line that finds nothing is followed by
- * a pause of about 600 cycles (3.6 us at 168 MHz, a third of a byte time
+ * a pause of PAUSE_LOOPS turns (3.8 us at 168 MHz, a third of a byte time
  * at 921600), in the flash driver's busy loop and in rx: the core does not
  * spin on the USART's status register (on the virtual board every register
  * read is an exit from the emulator: without the pause a 2 s erase took
- * 25 s of wall time there). On the reset clock, no pause. */
-static uint32_t idle_pause = 1u;
+ * 25 s of wall time there). On the reset clock, no pause (0). */
+static uint32_t idle_pause;
 static RAMFUNC void pause(void)
 {
 	/* 16 instructions a turn: the virtual board pays per turn, not per
 	 * cycle; on silicon the length does not matter, only that it is short
 	 * of a byte time */
 	uint32_t n = idle_pause;
+	if (!n)
+		return;
 	__asm volatile("1: nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\t"
 		       "nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tsubs %0, %0, #1\n\tbne 1b"
 		       : "+l"(n) : : "cc");
@@ -108,14 +110,17 @@ static void line_flush(void *ctx)
 static uint32_t line_clock(uint32_t baud)
 {
 	if (fast_above && baud > fast_above) {
-		if (ts_cpu_hz() != TS_CLOCK_FAST_HZ && ts_clock_fast() == TS_CLOCK_FAST_HZ)
-			REG32(FLASH_ACR) &= ~FLASH_ACR_DCEN;
-		idle_pause = ts_cpu_hz() == TS_CLOCK_FAST_HZ ? PAUSE_LOOPS : 1u;
+		if (ts_cpu_hz() != TS_CLOCK_FAST_HZ && ts_clock_fast() == TS_CLOCK_FAST_HZ) {
+			REG32(FLASH_ACR) &= ~FLASH_ACR_DCEN; /* off, then reset (3.5.2) */
+			REG32(FLASH_ACR) |= FLASH_ACR_DCRST;
+			REG32(FLASH_ACR) &= ~FLASH_ACR_DCRST;
+		}
+		idle_pause = ts_cpu_hz() == TS_CLOCK_FAST_HZ ? PAUSE_LOOPS : 0u;
 		if (ts_cpu_hz() == TS_CLOCK_FAST_HZ)
 			return LINE == USART1_BASE ? TS_CLOCK_FAST_HZ / 2u : TS_CLOCK_FAST_HZ / 4u;
 	} else if (ts_cpu_hz() != TS_CLOCK_HSI_HZ) {
 		ts_clock_reset();
-		idle_pause = 1u;
+		idle_pause = 0u;
 	}
 	return clk_hz;
 }
@@ -182,7 +187,7 @@ void ts_update_f407_io(struct ts_update_io *io, uint32_t uart_clk_hz, uint32_t f
 	REG32(DWT_CTRL) |= DWT_CTRL_CYCCNTENA;
 	last_cyc = REG32(DWT_CYCCNT);
 	REG32(USART_CR1(LINE)) |= USART_CR1_RE;
-	idle_pause = 1u;
+	idle_pause = 0u;
 	ts_flash_busy_hook = busy_pump;
 	io->rx = line_rx;
 	io->tx = line_tx;
