@@ -99,9 +99,9 @@ done
 # The app path (issue 15): link faults through the application's service,
 # and power cuts at every 97th of its ~3,450 flash operations (each case is
 # a real-time update: all of them take hours).
-APP_BAUD=460800 run app-link tests/campaigns/link_faults.sh "$TW" "$BOARD" "$FW" "$JOURNAL" \
+run app-link tests/campaigns/link_faults.sh "$TW" "$BOARD" "$FW" "$JOURNAL" \
 	"$CTL" "$LOGS/app-link-work" 3 128 "corrupt drop" "0.0001" app
-APP_BAUD=460800 run app-cuts tests/host/e2e_app_cut.sh "$TW" "$BOARD" "$FW" "$JOURNAL" \
+run app-cuts tests/host/e2e_app_cut.sh "$TW" "$BOARD" "$FW" "$JOURNAL" \
 	"$B/tests/host/flash_truth" "$LOGS/app-cuts-work" sweep 97 1
 wait "$cut_pid" || true
 wait "$soak_pid" || true

@@ -260,12 +260,14 @@ int main(int argc, char **argv)
 				board_advance(&b, board_now(&b) + waited);
 		}
 		last_wall = wall_ns();
-		sim_serial_step(&serial, board_now(&b));
-		control_step(&ctl, &b);
+		/* nothing ready: no accept or read to try (only due output) */
+		sim_serial_step(&serial, board_now(&b), pr > 0);
+		if (pr > 0)
+			control_step(&ctl, &b);
 	}
 	/* let queued output reach the host */
 	for (uint64_t i = 1; i <= 2000 && sim_serial_tx_pending(&serial); i++)
-		sim_serial_step(&serial, board_now(&b) + i * 1000000ull);
+		sim_serial_step(&serial, board_now(&b) + i * 1000000ull, true);
 	sim_eventf(&b.ev, board_now(&b), "exit",
 		   "\"mode\":\"%s\",\"cycles\":%" PRIu64 ",\"resets\":%" PRIu32 ",\"stalls\":%" PRIu64
 		   ",\"stall_ns\":%" PRIu64,

@@ -220,9 +220,9 @@ static void take_input(struct sim_serial *s, int fd, uint64_t now, bool *eof)
 	}
 }
 
-void sim_serial_step(struct sim_serial *s, uint64_t now_ns)
+void sim_serial_step(struct sim_serial *s, uint64_t now_ns, bool readable)
 {
-	if (s->listen_fd >= 0) {
+	if (readable && s->listen_fd >= 0) {
 		int c = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (c >= 0) {
 			if (s->conn_fd >= 0)
@@ -231,8 +231,9 @@ void sim_serial_step(struct sim_serial *s, uint64_t now_ns)
 			sim_event(s->ev, now_ns, "serial_tcp_client", NULL);
 		}
 	}
-	take_input(s, s->master_fd, now_ns, NULL);
-	if (s->conn_fd >= 0) {
+	if (readable)
+		take_input(s, s->master_fd, now_ns, NULL);
+	if (readable && s->conn_fd >= 0) {
 		bool eof = false;
 		take_input(s, s->conn_fd, now_ns, &eof);
 		if (eof) {

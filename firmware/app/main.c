@@ -27,6 +27,7 @@
 #include "iwdg.h"
 #include "leds.h"
 #include "stm32f407.h"
+#include "twinslot/boot.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
 #include "twinslot_client.h"
@@ -185,17 +186,18 @@ static void report(const struct ts_update_report *r)
 static void serve_forever(enum ts_slot slot)
 {
 	struct ts_update_io io;
-	ts_update_f407_io(&io, ts_cpu_hz());
+	/* a session above the console's baud runs the core at 168 MHz: the
+	 * receive path costs about 165 core cycles per byte, which at 16 MHz
+	 * leaves no margin at 921600 (the virtual board, its line paced by the
+	 * BRR, overran there: 105 bytes in a 13 KB update); at 168 MHz a byte
+	 * time is 1820 cycles, and the hashing and read-back of each window
+	 * take a tenth of the time (docs/app-update.md, "How fast") */
+	ts_update_f407_io(&io, ts_cpu_hz(), 115200u);
 	struct ts_update_cfg cfg = {
 		.running = slot,
 		.uart_clk_hz = ts_cpu_hz(),
 		.console_baud = 115200u,
-		/* the receive path costs about 165 core cycles per byte: at 16 MHz
-		 * a byte at 921600 (941176 from this BRR) leaves 170 cycles, no
-		 * margin, and the virtual board with its line paced by the BRR
-		 * overruns there (105 in a 13 KB update); 460800 leaves twice
-		 * that and loses nothing (docs/app-update.md, "Measured") */
-		.max_baud = 460800u,
+		.max_baud = 921600u,
 		.window = TS_UPDATE_WINDOW_MAX,
 		.may_restart = NULL, /* the example always agrees at once */
 		.idle = heartbeat_step,
@@ -239,6 +241,13 @@ int main(void)
 	ts_iwdg_feed();
 	ts_leds_init();
 	ts_console_init();
+	{
+		/* the bootloader's line, when it left it to us (a plain boot of a
+		 * confirmed image: twinslot_client.h) */
+		char line[TS_BOOT_NOTE_TEXT];
+		if (ts_client_boot_note(line, sizeof line))
+			ts_console_puts(line);
+	}
 #ifdef TS_APP_FILL_KB
 	(void)*(const volatile uint32_t *)&fill[FILL_WORDS - 1u];
 #endif

@@ -18,6 +18,7 @@
 #include "stm32f407.h"
 #include "twinslot/boot.h"
 #include "twinslot/boot_slots.h"
+#include "twinslot/crc32.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
 #include "twinslot/journal.h"
@@ -152,6 +153,33 @@ static void report(const struct ts_boot_plan *p, const struct ts_slot_id ids[],
 }
 
 /*
+ * The one line of this boot: on the wire, or, for a plain boot of a
+ * confirmed image (nothing written, nothing to tell), in the boot note for
+ * the application to print (twinslot/boot.h), so the jump does not wait
+ * 3.7 ms for 42 characters at 115200. The note is cleared first in every
+ * case: an application never prints an earlier boot's line.
+ */
+static void say(const struct ts_boot_plan *p, const struct ts_slot_id ids[], const int verr[],
+		int jerr)
+{
+	volatile struct ts_boot_note *n = (volatile struct ts_boot_note *)(uintptr_t)TS_BOOT_NOTE_ADDR;
+	n->magic = 0;
+	if (p->action != TS_BOOT_RUN || p->reason != TS_WHY_CONFIRMED || p->nrec || jerr) {
+		report(p, ids, verr, jerr);
+		return;
+	}
+	static char line[TS_BOOT_NOTE_TEXT];
+	(void)ts_console_capture(line, sizeof line);
+	report(p, ids, verr, jerr);
+	uint32_t len = ts_console_capture(0, 0);
+	for (uint32_t i = 0; i < len; i++)
+		n->text[i] = line[i];
+	n->len = len;
+	n->crc = ts_crc32(0, line, len);
+	n->magic = TS_BOOT_NOTE_MAGIC;
+}
+
+/*
  * Hand over to the application at slot base + 512 (RM0090 / PM0214):
  * interrupts masked while the state is reset; SysTick off and its pending
  * bit cleared; every NVIC interrupt disabled and unpended; the console USART,
@@ -233,7 +261,7 @@ int main(void)
 		}
 	}
 
-	report(&plan, in.ids, verr, jerr);
+	say(&plan, in.ids, verr, jerr);
 	uint32_t leds = led_code(&plan, jerr != TS_OK);
 	if (plan.action == TS_BOOT_HALT)
 		halt(leds);

@@ -5,6 +5,8 @@
 
 #include "journal_write.h"
 #include "stm32f407.h"
+#include "twinslot/boot.h"
+#include "twinslot/crc32.h"
 #include "twinslot/err.h"
 #include "twinslot/image.h"
 #include "twinslot/journal.h"
@@ -132,4 +134,23 @@ int ts_client_request_rollback(void)
 	cpu_dsb();
 	for (;;)
 		;
+}
+
+uint32_t ts_client_boot_note(char *line, uint32_t cap)
+{
+	volatile struct ts_boot_note *n = (volatile struct ts_boot_note *)(uintptr_t)TS_BOOT_NOTE_ADDR;
+	uint32_t len = n->len;
+	if (n->magic != TS_BOOT_NOTE_MAGIC || len == 0 || len >= TS_BOOT_NOTE_TEXT || cap == 0)
+		return 0;
+	char text[TS_BOOT_NOTE_TEXT];
+	for (uint32_t i = 0; i < len; i++)
+		text[i] = n->text[i];
+	n->magic = 0;
+	if (ts_crc32(0, text, len) != n->crc)
+		return 0;
+	if (len > cap - 1u)
+		len = cap - 1u;
+	memcpy(line, text, len);
+	line[len] = '\0';
+	return len;
 }

@@ -45,4 +45,13 @@ int ts_client_confirm(void);
  */
 int ts_client_request_rollback(void);
 
+/*
+ * The bootloader's line of this boot when it left it in the boot note
+ * (twinslot/boot.h: a plain boot of a confirmed image) instead of printing
+ * it: copied into line (at most cap - 1 characters and a NUL; it ends with
+ * '\n') and the note cleared, so print it once, first thing. Returns its
+ * length, or 0 when there is no note (the bootloader printed the line).
+ */
+uint32_t ts_client_boot_note(char *line, uint32_t cap);
+
 #endif

@@ -2,6 +2,7 @@
  * RM0090 section 30.6 (USART), ARMv7-M ARM C1.8 (DWT), PM0214 4.4.5. */
 #include "twinslot_update_f407.h"
 
+#include "clock.h"
 #include "cpu.h"
 #include "flash.h"
 #include "stm32f407.h"
@@ -15,10 +16,11 @@
 
 #define RAMFUNC __attribute__((section(".RamFunc"), noinline, long_call))
 #define WAIT_US 2000u
+#define PAUSE_LOOPS 40u /* 640 instructions: about 3.8 us at 168 MHz */
 
 static uint8_t ring[TS_UPDATE_RING];
 static volatile uint32_t head, tail, lost;
-static uint32_t clk_hz;
+static uint32_t clk_hz, fast_above;
 
 /* One received byte, if any, into the ring. In RAM, calls nothing: it runs
  * inside the flash driver's busy loop while flash fetches stall. */
@@ -39,13 +41,41 @@ static RAMFUNC void pump(void)
 	}
 }
 
+/* On the fast clock, a look at the line that finds nothing is followed by
+ * a pause of PAUSE_LOOPS turns (3.8 us at 168 MHz, a third of a byte time
+ * at 921600), in the flash driver's busy loop and in rx: the core does not
+ * spin on the USART's status register (on the virtual board every register
+ * read is an exit from the emulator: without the pause a 2 s erase took
+ * 25 s of wall time there). On the reset clock, no pause (0). */
+static uint32_t idle_pause;
+static RAMFUNC void pause(void)
+{
+	/* 16 instructions a turn: the virtual board pays per turn, not per
+	 * cycle; on silicon the length does not matter, only that it is short
+	 * of a byte time */
+	uint32_t n = idle_pause;
+	if (!n)
+		return;
+	__asm volatile("1: nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\t"
+		       "nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tsubs %0, %0, #1\n\tbne 1b"
+		       : "+l"(n) : : "cc");
+}
+
+static RAMFUNC void busy_pump(void)
+{
+	pump();
+	pause();
+}
+
 static int line_rx(void *ctx)
 {
 	(void)ctx;
 	pump();
 	uint32_t t = tail;
-	if (t == head)
+	if (t == head) {
+		pause();
 		return -1;
+	}
 	int b = ring[t & (TS_UPDATE_RING - 1u)];
 	tail = t + 1u;
 	return b;
@@ -73,14 +103,36 @@ static void line_flush(void *ctx)
 	wait_sr(USART_SR_TC);
 }
 
+/* Above fast_above the core runs at 168 MHz (clock.h) with the data cache
+ * off, as the flash is written (a cached line of an erased sector would
+ * read stale; RM0090 3.5.2); at or below it, the reset clock. The USART's
+ * clock follows: PCLK2 84 MHz (USART1) or PCLK1 42 MHz (USART3). */
+static uint32_t line_clock(uint32_t baud)
+{
+	if (fast_above && baud > fast_above) {
+		if (ts_cpu_hz() != TS_CLOCK_FAST_HZ && ts_clock_fast() == TS_CLOCK_FAST_HZ) {
+			REG32(FLASH_ACR) &= ~FLASH_ACR_DCEN; /* off, then reset (3.5.2) */
+			REG32(FLASH_ACR) |= FLASH_ACR_DCRST;
+			REG32(FLASH_ACR) &= ~FLASH_ACR_DCRST;
+		}
+		idle_pause = ts_cpu_hz() == TS_CLOCK_FAST_HZ ? PAUSE_LOOPS : 0u;
+		if (ts_cpu_hz() == TS_CLOCK_FAST_HZ)
+			return LINE == USART1_BASE ? TS_CLOCK_FAST_HZ / 2u : TS_CLOCK_FAST_HZ / 4u;
+	} else if (ts_cpu_hz() != TS_CLOCK_HSI_HZ) {
+		ts_clock_reset();
+		idle_pause = 0u;
+	}
+	return clk_hz;
+}
+
 static void line_set_baud(void *ctx, uint32_t baud)
 {
 	(void)ctx;
 	int32_t e;
-	uint32_t brr = ts_appupd_brr(clk_hz, baud, &e);
-	if (!brr)
+	if (!ts_appupd_brr(clk_hz, baud, &e))
 		return;
 	wait_sr(USART_SR_TC);
+	uint32_t brr = ts_appupd_brr(line_clock(baud), baud, &e);
 	REG32(USART_CR1(LINE)) = 0;
 	REG32(USART_BRR(LINE)) = brr;
 	REG32(USART_CR1(LINE)) = USART_CR1_UE | USART_CR1_TE | USART_CR1_RE; /* 8N1 */
@@ -127,14 +179,16 @@ uint32_t ts_update_f407_lost(void)
 	return lost;
 }
 
-void ts_update_f407_io(struct ts_update_io *io, uint32_t uart_clk_hz)
+void ts_update_f407_io(struct ts_update_io *io, uint32_t uart_clk_hz, uint32_t fast_above_baud)
 {
 	clk_hz = uart_clk_hz;
+	fast_above = fast_above_baud;
 	REG32(DEMCR) |= DEMCR_TRCENA;
 	REG32(DWT_CTRL) |= DWT_CTRL_CYCCNTENA;
 	last_cyc = REG32(DWT_CYCCNT);
 	REG32(USART_CR1(LINE)) |= USART_CR1_RE;
-	ts_flash_busy_hook = pump;
+	idle_pause = 0u;
+	ts_flash_busy_hook = busy_pump;
 	io->rx = line_rx;
 	io->tx = line_tx;
 	io->flush = line_flush;

@@ -79,8 +79,29 @@ void ts_console_deinit(void)
 	REG32(RCC_AHB1ENR) &= ~CON_GPIO_EN;
 }
 
+static char *cap_buf;
+static uint32_t cap_max, cap_len;
+
+uint32_t ts_console_capture(char *buf, uint32_t cap)
+{
+	uint32_t n = cap_len;
+	cap_buf = cap ? buf : 0;
+	cap_max = cap;
+	cap_len = 0;
+	if (cap_buf)
+		cap_buf[0] = '\0';
+	return n;
+}
+
 void ts_console_putc(char c)
 {
+	if (cap_buf) {
+		if (cap_len + 1u < cap_max) {
+			cap_buf[cap_len++] = c;
+			cap_buf[cap_len] = '\0';
+		}
+		return;
+	}
 	if (c == '\n')
 		ts_console_putc('\r');
 	wait_sr(USART_SR_TXE);

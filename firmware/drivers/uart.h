@@ -23,4 +23,10 @@ void ts_console_putu(uint32_t v);             /* decimal */
 void ts_console_putversion(uint32_t packed);  /* "1.2.3" */
 void ts_console_flush(void);                  /* wait for TC (bounded) */
 
+/* Capture: after ts_console_capture(buf, cap) with buf not NULL, the
+ * formatters write into buf (at most cap - 1 characters, then a NUL; '\n'
+ * without the '\r' the wire gets) instead of the USART, until
+ * ts_console_capture(NULL, 0), which returns the characters captured. */
+uint32_t ts_console_capture(char *buf, uint32_t cap);
+
 #endif

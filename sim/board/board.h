@@ -142,6 +142,8 @@ struct board {
 	uint8_t *sram, *ccm;
 	uint8_t *sysmem;       /* system memory + OTP, 32 KB */
 	uint32_t *tbcount;     /* per flash halfword: (size << 16) | insns */
+	uint32_t *sram_count;  /* per SRAM halfword: the same, valid while the */
+	uint8_t *sram_shadow;  /* block's bytes equal these (code copied to RAM) */
 	uint64_t stop_at_cyc;  /* the block hook stops the slice here */
 	bool stop_request;     /* peripheral asked to end the slice */
 	int pending_reset;     /* -1 or enum board_reset_cause */

@@ -43,7 +43,7 @@ static void settle(struct sim_serial *s, uint64_t now)
 	struct pollfd p[3];
 	int n = sim_serial_pollfds(s, p, 3);
 	poll(p, (nfds_t)n, 20);
-	sim_serial_step(s, now);
+	sim_serial_step(s, now, true);
 }
 
 static size_t host_read(int fd, uint8_t *buf, size_t cap)
@@ -136,11 +136,11 @@ static void serial_paced_rx_delivers_one_byte_per_11_bit_times(void **state)
 	/* Board -> host: 4 bytes queued at 200 ms leave at 201..204 ms. */
 	uint64_t t1 = 200 * ms;
 	assert_int_equal(sim_serial_write(&s, (const uint8_t *)"abcd", 4, t1), 4);
-	sim_serial_step(&s, t1 + ms / 2);
+	sim_serial_step(&s, t1 + ms / 2, true);
 	assert_int_equal(sim_serial_tx_pending(&s), 4);
-	sim_serial_step(&s, t1 + 2 * ms);
+	sim_serial_step(&s, t1 + 2 * ms, true);
 	assert_int_equal(sim_serial_tx_pending(&s), 2);
-	sim_serial_step(&s, t1 + 4 * ms);
+	sim_serial_step(&s, t1 + 4 * ms, true);
 	assert_int_equal(sim_serial_tx_pending(&s), 0);
 	assert_int_equal(host_read(h, got, sizeof(got)), 4);
 	assert_memory_equal(got, "abcd", 4);

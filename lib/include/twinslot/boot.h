@@ -82,4 +82,26 @@ bool ts_boot_below_min(const struct ts_boot_input *in, enum ts_slot s);
 /* Short text for a reason, e.g. "confirmed". Never NULL. */
 const char *ts_boot_reason_str(enum ts_boot_reason r);
 
+/*
+ * The boot note: on a plain boot of a confirmed image (RUN, reason
+ * CONFIRMED, nothing written) the bootloader does not print its console
+ * line, which takes 3.7 ms at 115200, but leaves it here for the
+ * application to print (firmware/client: ts_client_boot_note()). Every other
+ * boot prints its line itself and clears the note. The top 128 bytes of
+ * SRAM, which the linker scripts of the bootloader and the applications
+ * (firmware/ld) leave out, the stack starting below them (CCM RAM would
+ * do on silicon, but QEMU's STM32F405 has none). text holds len characters
+ * (the line with its '\n'), crc is ts_crc32 over them.
+ */
+#define TS_BOOT_NOTE_ADDR  (TS_SRAM_BASE + TS_SRAM_SIZE - 128u)
+#define TS_BOOT_NOTE_MAGIC 0x4E425354u /* "TSBN" */
+#define TS_BOOT_NOTE_TEXT  116u
+struct ts_boot_note {
+	uint32_t magic;
+	uint32_t len;
+	uint32_t crc;
+	char text[TS_BOOT_NOTE_TEXT];
+};
+_Static_assert(sizeof(struct ts_boot_note) == 128, "the note is 128 bytes");
+
 #endif
