@@ -114,7 +114,7 @@ run_ts() { # IMG BAUD ARGS...: twinslot flash into slot B
   start_board "$baud" 0
   local t0 t1
   t0=$(ns)
-  /usr/bin/time -f '%U %S' -o cpu.txt "$T" flash --port tty --pins board:ctl.sock --baud "$baud" \
+  /usr/bin/time -f '%U %S' -o cpu.txt "$T" flash --path rom --port tty --pins board:ctl.sock --baud "$baud" \
     --allow-unsigned --image "$img" --timeout 0 -q "$@" >ts.out 2>&1 ||
     { cat ts.out >&2; die "twinslot flash $img at $baud $* failed"; }
   t1=$(ns)
@@ -245,7 +245,7 @@ echo "== system calls per block"
 img=r256/slot-b.img
 [ $QUICK = 1 ] || true
 start_board 115200 0
-strace -c -f -o strace.txt "$T" flash --port tty --pins board:ctl.sock --allow-unsigned \
+strace -c -f -o strace.txt "$T" flash --path rom --port tty --pins board:ctl.sock --allow-unsigned \
   --image "$img" --timeout 0 -q >ts.out 2>&1 || { cat ts.out >&2; die "twinslot under strace failed"; }
 slot_b_holds "$img" "twinslot under strace"
 stop_board
@@ -264,7 +264,7 @@ for round in 1 2 3; do
   BPID=$!
   for _ in $(seq 200); do [ -e tty ] && [ -S ctl.sock ] && break; sleep 0.05; done
   for _ in $(seq 200); do grep -q "already confirmed" console.txt 2>/dev/null && break; sleep 0.05; done
-  "$T" flash --port tty --pins board:ctl.sock --allow-unsigned --image r256/slot-b.img --timeout 0 -q \
+  "$T" flash --path rom --port tty --pins board:ctl.sock --allow-unsigned --image r256/slot-b.img --timeout 0 -q \
     >ts.out 2>&1 || { cat ts.out >&2; die "twinslot on the unpaced board failed"; }
   slot_b_holds r256/slot-b.img "twinslot, unpaced"
   u_ts=$(block_period_us)
@@ -346,13 +346,15 @@ echo "in slot A. Every run puts the same file, a packed slot-B image of the size
 echo "application + random bytes, so no block is blank), at 0x08080000, and the flash file is compared"
 echo "with it afterwards."
 echo
-echo "- **twinslot**: \`twinslot flash --port tty --pins board:ctl.sock --baud B --image IMG --timeout 0 -q\`"
+echo "- **twinslot**: \`twinslot flash --path rom --port tty --pins board:ctl.sock --baud B --image IMG --timeout 0 -q\`"
 echo "  from its start to its exit: reset into the ROM, identify, read the slot headers and the journal,"
 echo "  erase, write, header, PENDING record (read back), reset into the application. \`--timeout 0\`:"
 echo "  the trial boot's outcome is not awaited. This is the verified update of docs/host.md: every"
 echo "  byte sent is hashed against the signed header's SHA-256 before the commit, the header and the"
 echo "  record are read back, and a link that showed any error is read back whole before the commit;"
 echo "  the bootloader hashes the image again before it runs it. \`--read-back\` reads it back always."
+echo "  \`--path rom\`: through the ROM bootloader, as stm32flash; the application's own path is"
+echo "  [app-update.md](app-update.md)'s (\`bench_app_path_run\`)."
 echo "  x8: \`--no-voltage-range\` (the ROM's reset setting, as stm32flash uses it)."
 echo "- **stm32flash**: Debian's \`stm32flash -b B -m 8n1 -w IMG -S 0x08080000 [-v] tty\` (a pty"
 echo "  carries no parity: \`-m 8n1\`; the board still paces 11 bits a byte), started with the board"

@@ -90,7 +90,8 @@ for log in "$L"/*.log; do
 		root=${root# }
 		root=${root%/tests/}
 		[ -n "$root" ] || root=$SRC
-		printf '    %s\n' "$line" | sed "s#$root/##g; s#$root\( \|$\)#.\1#g"
+		# and the logs' folder shown as the default one
+		printf '    %s\n' "$line" | sed "s#$L/#build/campaigns/#g; s#$root/##g; s#$root\( \|$\)#.\1#g"
 	done
 	echo
 	if [ "$rc" != 0 ]; then
