@@ -6,6 +6,9 @@
  * wire time of those 7 bytes, the median and 90th percentile round trip,
  * and the excess over the wire (the board's latency plus this process's).
  * The ROM model answers Get Version at once (no modelled ROM time).
+ * SPIN=1 in the environment: this process polls without sleeping, so its
+ * own wake-up latency is not in the figure (run the board with --spin-us
+ * too, and what is left is the board's work and its wake-up on input).
  */
 #define _DEFAULT_SOURCE
 #include <fcntl.h>
@@ -24,12 +27,18 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
+static int spin;
+
 static int read_n(int fd, uint8_t *b, size_t n, int timeout_ms)
 {
 	size_t got = 0;
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	while (got < n) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		if (poll(&p, 1, timeout_ms) <= 0)
+		int pr = poll(&p, 1, spin ? 0 : timeout_ms);
+		if (pr == 0 && spin && now_ns() < end)
+			continue;
+		if (pr <= 0)
 			return -1;
 		ssize_t r = read(fd, b + got, n - got);
 		if (r <= 0)
@@ -53,6 +62,7 @@ int main(int argc, char **argv)
 	}
 	unsigned baud = (unsigned)atoi(argv[2]), bits = (unsigned)atoi(argv[3]);
 	int n = argc > 4 ? atoi(argv[4]) : 200;
+	spin = getenv("SPIN") && atoi(getenv("SPIN")) == 1;
 	int fd = open(argv[1], O_RDWR | O_NOCTTY);
 	struct termios t;
 	if (fd < 0 || tcgetattr(fd, &t) != 0 || n < 1 || n > 100000) {
@@ -81,7 +91,8 @@ int main(int argc, char **argv)
 	qsort(rtt, (size_t)n, sizeof *rtt, cmp_u64);
 	double wire = 7.0 * bits / baud * 1e6, med = (double)rtt[n / 2] / 1e3,
 	       p90 = (double)rtt[n * 9 / 10] / 1e3;
-	printf("Get Version at %u baud, %u bits a byte, %d round trips:\n", baud, bits, n);
+	printf("Get Version at %u baud, %u bits a byte, %d round trips%s:\n", baud, bits, n,
+	       spin ? " (this process spinning)" : "");
 	printf("  wire time (7 bytes)   %8.1f us\n", wire);
 	printf("  round trip median     %8.1f us   90th percentile %8.1f us\n", med, p90);
 	printf("  excess over the wire  %8.1f us at the median (%.2f us per turnaround: one)\n",
