@@ -34,6 +34,13 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case "$SOAK" in '' | *[!0-9]*) echo "campaigns: --soak takes seconds" >&2; exit 2 ;; esac
+NAMES="soak powercut link badfw network badinput board-boot_compaction board-app_confirm
+board-app_compaction board-rollback counter-confirm counter-app_compact counter-refuse_compact
+app-link app-cuts"
+if [ -n "$ONLY" ] && ! printf '%s\n' $NAMES | grep -x -- "$ONLY" >/dev/null; then
+	echo "campaigns: --only $ONLY: no such campaign (one of: $(echo $NAMES))" >&2
+	exit 2
+fi
 
 docs() {
 	bash "$here/tests/campaigns/reliability.sh" "$LOGS" "$here" >"$here/docs/reliability.md"

@@ -141,7 +141,17 @@ int main(int argc, char **argv)
 		case O_ROMTIME: o.rom_time_permille = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case O_SEED: o.seed = strtoull(optarg, NULL, 0); break;
 		case O_QUIET: quiet = true; break;
-		case O_SPIN: spin_ns = (int64_t)strtoul(optarg, NULL, 0) * 1000; break;
+		case O_SPIN: {
+			char *end;
+			unsigned long us = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || us > 1000000) {
+				fprintf(stderr, "twinslot-board: --spin-us takes microseconds, 0..1000000: %s\n",
+					optarg);
+				return 2;
+			}
+			spin_ns = (int64_t)us * 1000;
+			break;
+		}
 		case O_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

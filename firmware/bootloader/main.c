@@ -162,20 +162,18 @@ static void report(const struct ts_boot_plan *p, const struct ts_slot_id ids[],
 static void say(const struct ts_boot_plan *p, const struct ts_slot_id ids[], const int verr[],
 		int jerr)
 {
-	volatile struct ts_boot_note *n = (volatile struct ts_boot_note *)(uintptr_t)TS_BOOT_NOTE_ADDR;
+	/* plain stores: jump_to()'s asm clobbers memory, so they are all done
+	 * before the application starts */
+	struct ts_boot_note *n = (struct ts_boot_note *)(uintptr_t)TS_BOOT_NOTE_ADDR;
 	n->magic = 0;
 	if (p->action != TS_BOOT_RUN || p->reason != TS_WHY_CONFIRMED || p->nrec || jerr) {
 		report(p, ids, verr, jerr);
 		return;
 	}
-	static char line[TS_BOOT_NOTE_TEXT];
-	(void)ts_console_capture(line, sizeof line);
+	(void)ts_console_capture(n->text, sizeof n->text);
 	report(p, ids, verr, jerr);
-	uint32_t len = ts_console_capture(0, 0);
-	for (uint32_t i = 0; i < len; i++)
-		n->text[i] = line[i];
-	n->len = len;
-	n->crc = ts_crc32(0, line, len);
+	n->len = ts_console_capture(0, 0);
+	n->crc = ts_crc32(0, n->text, n->len);
 	n->magic = TS_BOOT_NOTE_MAGIC;
 }
 

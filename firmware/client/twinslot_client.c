@@ -138,19 +138,16 @@ int ts_client_request_rollback(void)
 
 uint32_t ts_client_boot_note(char *line, uint32_t cap)
 {
-	volatile struct ts_boot_note *n = (volatile struct ts_boot_note *)(uintptr_t)TS_BOOT_NOTE_ADDR;
+	struct ts_boot_note *n = (struct ts_boot_note *)(uintptr_t)TS_BOOT_NOTE_ADDR;
 	uint32_t len = n->len;
-	if (n->magic != TS_BOOT_NOTE_MAGIC || len == 0 || len >= TS_BOOT_NOTE_TEXT || cap == 0)
-		return 0;
-	char text[TS_BOOT_NOTE_TEXT];
-	for (uint32_t i = 0; i < len; i++)
-		text[i] = n->text[i];
+	int ok = n->magic == TS_BOOT_NOTE_MAGIC && len > 0 && len < TS_BOOT_NOTE_TEXT && cap > 0 &&
+		 ts_crc32(0, n->text, len) == n->crc;
 	n->magic = 0;
-	if (ts_crc32(0, text, len) != n->crc)
+	if (!ok)
 		return 0;
 	if (len > cap - 1u)
 		len = cap - 1u;
-	memcpy(line, text, len);
+	memcpy(line, n->text, len);
 	line[len] = '\0';
 	return len;
 }

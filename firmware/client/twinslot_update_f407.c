@@ -109,20 +109,19 @@ static void line_flush(void *ctx)
  * clock follows: PCLK2 84 MHz (USART1) or PCLK1 42 MHz (USART3). */
 static uint32_t line_clock(uint32_t baud)
 {
-	if (fast_above && baud > fast_above) {
-		if (ts_cpu_hz() != TS_CLOCK_FAST_HZ && ts_clock_fast() == TS_CLOCK_FAST_HZ) {
-			REG32(FLASH_ACR) &= ~FLASH_ACR_DCEN; /* off, then reset (3.5.2) */
-			REG32(FLASH_ACR) |= FLASH_ACR_DCRST;
-			REG32(FLASH_ACR) &= ~FLASH_ACR_DCRST;
-		}
-		idle_pause = ts_cpu_hz() == TS_CLOCK_FAST_HZ ? PAUSE_LOOPS : 0u;
-		if (ts_cpu_hz() == TS_CLOCK_FAST_HZ)
-			return LINE == USART1_BASE ? TS_CLOCK_FAST_HZ / 2u : TS_CLOCK_FAST_HZ / 4u;
-	} else if (ts_cpu_hz() != TS_CLOCK_HSI_HZ) {
+	int want_fast = fast_above && baud > fast_above;
+	if (want_fast && ts_cpu_hz() != TS_CLOCK_FAST_HZ && ts_clock_fast() == TS_CLOCK_FAST_HZ) {
+		REG32(FLASH_ACR) &= ~FLASH_ACR_DCEN; /* off, then reset (3.5.2) */
+		REG32(FLASH_ACR) |= FLASH_ACR_DCRST;
+		REG32(FLASH_ACR) &= ~FLASH_ACR_DCRST;
+	} else if (!want_fast && ts_cpu_hz() != TS_CLOCK_HSI_HZ) {
 		ts_clock_reset();
-		idle_pause = 0u;
 	}
-	return clk_hz;
+	int fast = ts_cpu_hz() == TS_CLOCK_FAST_HZ; /* the PLL may not have locked */
+	idle_pause = fast ? PAUSE_LOOPS : 0u;
+	if (!fast)
+		return clk_hz;
+	return LINE == USART1_BASE ? TS_CLOCK_FAST_HZ / 2u : TS_CLOCK_FAST_HZ / 4u;
 }
 
 static void line_set_baud(void *ctx, uint32_t baud)

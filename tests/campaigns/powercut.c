@@ -1053,8 +1053,12 @@ int main(int argc, char **argv)
 			seeds = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--seed"))
 			seed = strtoull(v, NULL, 0);
-		else if (!strcmp(a, "--jobs") && (jobs = strtoul(v, NULL, 0)) >= 1 && jobs <= 64)
-			;
+		else if (!strcmp(a, "--jobs")) {
+			char *end;
+			jobs = strtoul(v, &end, 10);
+			if (end == v || *end || jobs < 1 || jobs > 64)
+				die("--jobs %s: a number of processes, 1..64", v);
+		}
 		else if (!strcmp(a, "--first"))
 			first = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--last"))
